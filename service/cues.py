@@ -1,0 +1,86 @@
+"""Finds the words that signal events (cues) and the word lists cues need nearby.
+
+Cue and lexicon terms come from the ontology files. Each term matches on its lower-case form
+or, for lower-case terms, on its lemma, so "unveiled" matches the term "unveil".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+
+from .ontology import Cue, EventType
+
+
+@dataclass(frozen=True)
+class CueMatch:
+    """A cue found in a document: its event type, the cue, and the matched words."""
+
+    event_type: EventType
+    cue: Cue
+    span: Span
+
+
+def _term_patterns(term: str, pos: tuple[str, ...]) -> list[list[dict]]:
+    words = term.split()
+    head_pos = {"POS": {"IN": list(pos)}} if pos else {}
+    lower = [{"LOWER": w.lower()} for w in words]
+    lower[-1] = {**lower[-1], **head_pos}
+    patterns = [lower]
+    if term == term.lower():
+        lemma = [{"LOWER": w} for w in words[:-1]] + [{"LEMMA": words[-1], **head_pos}]
+        patterns.append(lemma)
+    return patterns
+
+
+class CueFinder:
+    """One Matcher for the cues and lexicons of every event type, built once per process."""
+
+    def __init__(self, nlp: Language, event_types: dict[str, EventType]) -> None:
+        self.event_types = event_types
+        self.matcher = Matcher(nlp.vocab)
+        self._cues: dict[str, tuple[EventType, Cue]] = {}
+        self._lexicons: dict[str, tuple[str, str]] = {}
+        for et in event_types.values():
+            for i, cue in enumerate(et.cues):
+                key = f"cue:{et.name}:{i}"
+                self._cues[key] = (et, cue)
+                self.matcher.add(key, [p for term in cue.terms for p in _term_patterns(term, cue.pos)])
+            for name, terms in et.lexicons.items():
+                key = f"lex:{et.name}:{name}"
+                self._lexicons[key] = (et.name, name)
+                plain = [t for t in terms if not t.startswith("entity:")]
+                if plain:
+                    self.matcher.add(key, [p for term in plain for p in _term_patterns(term, ())])
+
+    def find(self, doc: Doc, types: set[str]) -> tuple[list[CueMatch], dict[tuple[str, str], list[Span]]]:
+        """Cue matches of the requested types and, per (type, lexicon), the matched spans."""
+        cues: list[CueMatch] = []
+        lexicon_hits: dict[tuple[str, str], list[Span]] = {}
+        for match_id, start, end in self.matcher(doc):
+            key = doc.vocab.strings[match_id]
+            span = doc[start:end]
+            if key in self._cues:
+                et, cue = self._cues[key]
+                if et.name in types:
+                    cues.append(CueMatch(et, cue, span))
+            else:
+                lexicon_hits.setdefault(self._lexicons[key], []).append(span)
+        return _longest_first(cues), lexicon_hits
+
+
+def _longest_first(matches: list[CueMatch]) -> list[CueMatch]:
+    """Drop cue matches of a type inside a longer match of the same type ("mass production" over "production")."""
+    kept: list[CueMatch] = []
+    for m in sorted(matches, key=lambda m: (-(m.span.end - m.span.start), m.span.start)):
+        inside = any(
+            k.event_type.name == m.event_type.name and k.span.start <= m.span.start and m.span.end <= k.span.end
+            and k.span != m.span
+            for k in kept
+        )
+        same = any(k.event_type.name == m.event_type.name and k.span == m.span for k in kept)
+        if not inside and not same:
+            kept.append(m)
+    return sorted(kept, key=lambda m: m.span.start)

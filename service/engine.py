@@ -1,0 +1,163 @@
+"""The extraction engine: texts in, JSON-ready events out. No HTTP here.
+
+The API, a command-line tool and batch jobs all call :meth:`Engine.extract`. The spaCy
+pipeline is built once in the constructor; each call runs inside ``nlp.memory_zone()`` and
+turns every ``Doc`` into plain dicts before the zone closes, so a long-lived process does
+not grow its vocabulary with every new word it reads.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import spacy
+from spacy.tokens import Doc, Span
+
+from .arguments import DocContext, Found, find_actors, find_dates, find_locations, find_products
+from .attributes import AttributeWords
+from .config import Settings
+from .cues import CueFinder
+from .entities import Gazetteer
+from .events import Candidate, Event, merge
+from .mentions import find_mentions
+from .ontology import EventType, load_ontology
+from .pipeline import build_pipeline
+
+ARGUMENT_KINDS = ("actors", "dates", "locations", "products")
+
+
+class Engine:
+    """Holds the pipeline and the event model; safe to share across requests in one process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.event_types: dict[str, EventType] = load_ontology()
+        self.gazetteer = Gazetteer.load()
+        self.words = AttributeWords.load()
+        self.nlp = build_pipeline(settings.spacy_model, self.gazetteer)
+        self.cues = CueFinder(self.nlp, self.event_types)
+
+    @property
+    def model_info(self) -> dict[str, Any]:
+        """Name, version and components of the loaded pipeline."""
+        meta = self.nlp.meta
+        return {
+            "name": f"{meta.get('lang', '')}_{meta.get('name', '')}",
+            "version": meta.get("version", ""),
+            "spacy_version": spacy.__version__,
+            "components": list(self.nlp.pipe_names),
+        }
+
+    def extract(
+        self,
+        texts: Sequence[str],
+        document_dates: Sequence[dt.date | None] | None = None,
+        event_types: Sequence[str] | None = None,
+    ) -> list[list[dict[str, Any]]]:
+        """Events for each text, in order. ``event_types`` limits the types (default: all)."""
+        dates = list(document_dates) if document_dates is not None else [None] * len(texts)
+        if len(dates) != len(texts):
+            raise ValueError("document_dates must have one entry per text")
+        wanted = set(event_types) if event_types else set(self.event_types)
+        unknown = wanted - set(self.event_types)
+        if unknown:
+            raise ValueError(f"unknown event types: {sorted(unknown)}")
+        with self.nlp.memory_zone():
+            return [self._events(doc, day, wanted) for doc, day in zip(self.nlp.pipe(texts), dates)]
+
+    def _events(self, doc: Doc, document_date: dt.date | None, wanted: set[str]) -> list[dict[str, Any]]:
+        cue_matches, lexicon_hits = self.cues.find(doc, wanted)
+        if not cue_matches:
+            return []
+        mentions = find_mentions(doc, cue_matches, lexicon_hits, self.gazetteer)
+        ctx = DocContext.build(doc, document_date, self.gazetteer, self.words)
+        events: list[Event] = []
+        for name in sorted(wanted):
+            et = self.event_types[name]
+            candidates = [self._candidate(m, et, ctx) for m in mentions if m.type == name]
+            events.extend(e for e in merge(candidates, et) if self._complete(e, et))
+        events.sort(key=lambda e: e.mentions[0].trigger.start)
+        return [_event_dict(f"ev{i + 1}", e) for i, e in enumerate(events)]
+
+    def _candidate(self, mention, et: EventType, ctx: DocContext) -> Candidate:
+        trigger = mention.trigger.root
+        modality = self.words.modality(trigger)
+        if self.words.negated(trigger):
+            mention.polarity = "negative"
+        actors = find_actors(mention, et, ctx)
+        taken = {(f.span.start, f.span.end) for f in actors}
+        args = actors + find_dates(mention, ctx, future=modality != "asserted")
+        args += find_locations(mention, ctx, taken) + find_products(mention, et, ctx)
+        return Candidate(mention, modality, args)
+
+    @staticmethod
+    def _complete(event: Event, et: EventType) -> bool:
+        """An event needs a filler for each required role, and a measure needs something it covers."""
+        roles = {f.role for f in event.arguments if f.kind == "actors"}
+        if any(r.required and r.name not in roles for r in et.roles):
+            return False
+        if et.takes_products and not any(r.required for r in et.roles):
+            return bool(roles - {et.primary_role}) or any(f.kind == "products" for f in event.arguments)
+        return True
+
+
+def _span(span: Span) -> dict[str, Any]:
+    return {"text": span.text, "start": span.start_char, "end": span.end_char}
+
+
+def _arguments(found: list[Found], kind: str) -> list[dict[str, Any]]:
+    """One entry per distinct argument, named by its longest surface form."""
+    merged: dict[tuple, dict[str, Any]] = {}
+    for f in (f for f in found if f.kind == kind):
+        if kind == "actors":
+            key: tuple = (f.role, (f.name or f.span.text).casefold())
+            item = {**_span(f.span), "role": f.role, "label": f.label, "kind": f.entity_kind, "name": f.name}
+        elif kind == "dates":
+            key = (f.value or f.span.text.casefold(),)
+            item = {**_span(f.span), "value": f.value}
+        elif kind == "locations":
+            key = (f.span.text.casefold(),)
+            item = {**_span(f.span), "country": f.country}
+        else:
+            key = (f.span.text.casefold(),)
+            item = _span(f.span)
+        old = merged.get(key)
+        if old is None or len(item["text"]) > len(old["text"]):
+            merged[key] = item
+    items = sorted(merged.values(), key=lambda i: i["start"])
+    if kind == "actors":
+        items = _drop_contained_names(items)
+    return items
+
+
+def _drop_contained_names(actors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """"Biren" and "Shanghai Biren Technology" in one role are one actor: keep the longer name."""
+    kept: list[dict[str, Any]] = []
+    for a in sorted(actors, key=lambda a: -len(a["text"])):
+        words = set(a["text"].casefold().split())
+        if not any(k["role"] == a["role"] and words <= set(k["text"].casefold().split()) for k in kept):
+            kept.append(a)
+    return sorted(kept, key=lambda a: a["start"])
+
+
+def _confidence(event: Event) -> float:
+    """A heuristic score: more mentions and more filled arguments make an event more certain."""
+    kinds = {f.kind for f in event.arguments}
+    score = 0.5 + 0.1 * min(len(event.mentions) - 1, 2) + 0.05 * len(kinds)
+    return round(min(score, 0.95), 2)
+
+
+def _event_dict(event_id: str, event: Event) -> dict[str, Any]:
+    first = next((m for m in event.mentions if m.stage is not None), event.mentions[0])
+    return {
+        "id": event_id,
+        "type": event.type,
+        "stage": event.stage,
+        "polarity": event.polarity,
+        "modality": event.modality,
+        "confidence": _confidence(event),
+        "trigger": _span(first.trigger),
+        "mentions": [{"trigger": _span(m.trigger), "sentence": _span(m.sentence)} for m in event.mentions],
+        **{kind: _arguments(event.arguments, kind) for kind in ARGUMENT_KINDS},
+    }

@@ -1,0 +1,143 @@
+"""The domain entity layer: gazetteers of organisations and chips, turned into spaCy patterns.
+
+Known names come from data files and are labelled before the statistical recogniser runs,
+so that chip makers are ORG and chips are PRODUCT; unknown company names still come from
+the model. Each gazetteer entity carries ``kind|canonical name`` as its span id, which is
+how the extractor tells a regulator from a company.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+DATA_DIR = Path(__file__).parent / "data"
+ORG_LABELS = ("ORG",)
+PLACE_LABELS = ("GPE", "LOC", "NORP")
+
+
+def _load(name: str) -> dict[str, Any]:
+    with (DATA_DIR / name).open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Everything the entity layer knows, loaded once per process."""
+
+    organisations: list[dict[str, Any]]
+    products: list[dict[str, Any]]
+    families: list[dict[str, Any]]
+    not_entities: frozenset[str]
+    code_shapes: tuple[str, ...]
+    code_exceptions: frozenset[str]
+    authority_nouns: dict[str, list[str]]
+    kind_words: dict[str, list[str]]
+
+    @classmethod
+    def load(cls) -> "Gazetteer":
+        orgs = _load("gazetteers/organisations.yaml")
+        products = _load("gazetteers/products.yaml")
+        corrections = _load("entities.yaml")
+        kinds = _load("organisation_kinds.yaml")
+        return cls(
+            organisations=orgs["organisations"],
+            products=products.get("products") or [],
+            families=products.get("families") or [],
+            not_entities=frozenset(corrections["not_entities"]),
+            code_shapes=tuple(corrections["product_code_shapes"]),
+            code_exceptions=frozenset(corrections["product_code_exceptions"]),
+            authority_nouns=corrections["authority_nouns"],
+            kind_words=kinds["kinds"],
+        )
+
+    def name_patterns(self) -> list[dict[str, Any]]:
+        """Phrase patterns for every known organisation and product name, with headline caps."""
+        patterns = []
+        for org in self.organisations:
+            span_id = f"{org['kind']}|{org['name']}"
+            for surface in _surfaces(org):
+                patterns.append({"label": "ORG", "pattern": surface, "id": span_id})
+        for product in self.products:
+            span_id = f"product|{product['name']}"
+            for surface in _surfaces(product):
+                patterns.append({"label": "PRODUCT", "pattern": surface, "id": span_id})
+        return patterns
+
+    def shape_patterns(self) -> list[dict[str, Any]]:
+        """Token patterns for chip model codes and "<family> <code>" names such as "Ascend 910C"."""
+        known = sorted(self.code_exceptions | {s for o in self.organisations for s in _surfaces(o) if " " not in s})
+        patterns = []
+        for shape in self.code_shapes:
+            token = {"TEXT": {"REGEX": shape, "NOT_IN": known}}
+            patterns.append({"label": "PRODUCT", "pattern": [token], "id": "product|"})
+            for family in self.families:
+                fam = [{"ORTH": word} for word in family["name"].split()]
+                patterns.append({"label": "PRODUCT", "pattern": fam + [token], "id": f"product|{family['name']}"})
+        return patterns
+
+    def authority_patterns(self) -> list[dict[str, Any]]:
+        """Token patterns for "<place or person>['s] <authority noun>" descriptions."""
+        patterns = []
+        owner = {"ENT_TYPE": {"IN": ["GPE", "NORP", "PERSON", "ORG"]}, "OP": "+"}
+        possessive = {"ORTH": {"IN": ["'s", "’s"]}, "OP": "?"}
+        for kind, nouns in self.authority_nouns.items():
+            for noun in nouns:
+                words = [{"LOWER": w} for w in noun.split()]
+                patterns.append({"label": "ORG", "pattern": [owner, possessive, *words], "id": f"{kind}|"})
+        return patterns
+
+    def kind_from_name(self, name: str) -> str:
+        """The kind of an organisation the gazetteer does not know, guessed from its name."""
+        for kind, words in self.kind_words.items():
+            if any(re.search(rf"\b{re.escape(w)}\b", name) for w in words):
+                return kind
+        return "company"
+
+
+def _surfaces(entry: dict[str, Any]) -> list[str]:
+    names = [entry["name"], *(entry.get("aliases") or [])]
+    caps = [n.upper() for n in names if len(n) > 3 and n.upper() != n]
+    return list(dict.fromkeys(names + caps))
+
+
+def entity_kind(span: Span, gazetteer: Gazetteer) -> str | None:
+    """``company``/``regulator``/``exchange``/``government``/``product``, or None if not an actor."""
+    if span.id_:
+        return span.id_.split("|", 1)[0]
+    if span.label_ == "PRODUCT":
+        return "product"
+    if span.label_ in ORG_LABELS:
+        return gazetteer.kind_from_name(span.text)
+    return None
+
+
+def canonical_name(span: Span) -> str:
+    """The gazetteer's name for a known entity, else its text."""
+    if span.id_ and "|" in span.id_:
+        name = span.id_.split("|", 1)[1]
+        if name:
+            return name
+    return span.text
+
+
+@Language.factory("entity_cleanup", default_config={"not_entities": []})
+def make_entity_cleanup(nlp: Language, name: str, not_entities: list[str]) -> "EntityCleanup":
+    """Factory for :class:`EntityCleanup`."""
+    return EntityCleanup(frozenset(not_entities))
+
+
+class EntityCleanup:
+    """Drops entities the small model invents in this domain ("AI" as ORG, "IPO" as GPE)."""
+
+    def __init__(self, not_entities: frozenset[str]) -> None:
+        self.not_entities = not_entities
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc.ents = [e for e in doc.ents if e.text not in self.not_entities and e.text.strip("’'\"") not in self.not_entities]
+        return doc

@@ -1,0 +1,102 @@
+"""Merges mentions into events: one event per real-world happening per document.
+
+Mentions of one type and stage with the same primary actor (issuer, developer, authority)
+and no conflicting dates are one happening. A mention that only names the offering joins
+the most advanced step reported for the same actor.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .arguments import Found
+from .mentions import Mention
+from .ontology import EventType
+
+
+@dataclass
+class Event:
+    """A happening with every mention that reports it and the arguments found for them."""
+
+    type: str
+    stage: str | None
+    polarity: str
+    modality: str
+    mentions: list[Mention] = field(default_factory=list)
+    arguments: list[Found] = field(default_factory=list)
+
+    def primary_names(self, role: str) -> set[str]:
+        return {_name_key(f) for f in self.arguments if f.kind == "actors" and f.role == role}
+
+    def date_values(self) -> set[str]:
+        return {f.value for f in self.arguments if f.kind == "dates" and f.value}
+
+
+@dataclass
+class Candidate:
+    """A mention with its own arguments and attributes, before merging."""
+
+    mention: Mention
+    modality: str
+    arguments: list[Found]
+
+    def names(self, role: str) -> set[str]:
+        return {_name_key(f) for f in self.arguments if f.kind == "actors" and f.role == role}
+
+    def date_values(self) -> set[str]:
+        return {f.value for f in self.arguments if f.kind == "dates" and f.value}
+
+
+def _name_key(found: Found) -> str:
+    return (found.name or found.span.text).casefold()
+
+
+def same_actor(a: set[str], b: set[str]) -> bool:
+    """Whether two sets of names share an actor; "Biren" and "Shanghai Biren Technology" do."""
+    for x in a:
+        for y in b:
+            tx, ty = set(x.split()), set(y.split())
+            if tx <= ty or ty <= tx:
+                return True
+    return False
+
+
+def _dates_agree(a: set[str], b: set[str]) -> bool:
+    if not a or not b:
+        return True
+    return any(x.startswith(y) or y.startswith(x) for x in a for y in b)
+
+
+def merge(candidates: list[Candidate], et: EventType) -> list[Event]:
+    """Events of one type from its candidates, in document order of their first mention."""
+    role = et.primary_role
+    events: list[Event] = []
+    for c in (c for c in candidates if c.mention.stage is not None):
+        names = c.names(role)
+        target = None
+        for e in reversed(events):
+            if e.stage != c.mention.stage or e.polarity != c.mention.polarity:
+                continue
+            if not _dates_agree(e.date_values(), c.date_values()):
+                continue
+            if (names and same_actor(names, e.primary_names(role))) or (not names and e is events[-1]):
+                target = e
+                break
+        if target is None:
+            target = Event(c.mention.type, c.mention.stage, c.mention.polarity, c.modality)
+            events.append(target)
+        target.mentions.append(c.mention)
+        target.arguments.extend(c.arguments)
+    order = {s: i for i, s in enumerate(et.stages)}
+    for c in (c for c in candidates if c.mention.stage is None):
+        names = c.names(role)
+        fits = [e for e in events if e.polarity == "positive" and (same_actor(names, e.primary_names(role)) if names else True)]
+        if fits:
+            target = max(fits, key=lambda e: order[e.stage or et.default_stage])
+        else:
+            target = Event(c.mention.type, et.default_stage, c.mention.polarity, c.modality)
+            events.append(target)
+        target.mentions.append(c.mention)
+        target.arguments.extend(c.arguments)
+    for e in events:
+        e.mentions.sort(key=lambda m: m.trigger.start)
+    return sorted(events, key=lambda e: e.mentions[0].trigger.start)

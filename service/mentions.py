@@ -1,0 +1,91 @@
+"""Turns cue matches into event mentions: one per happening reported in a sentence.
+
+A cue that needs a word list counts only when a word of that list (or an entity of the
+named kind) is close to it in the dependency tree. Cues of one type that are linked
+become one mention whose trigger is the cue highest in the tree, so "approved Biren's IPO"
+is one approval mention, not an approval and an offering.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc, Span, Token
+
+from .cues import CueMatch
+from .entities import Gazetteer, entity_kind
+from .syntax import ancestors, tree_distance
+
+LINK_DISTANCE = 3
+
+
+@dataclass
+class Mention:
+    """One report of a happening: type, stage (None when only the offering is named), trigger."""
+
+    type: str
+    stage: str | None
+    polarity: str
+    trigger: Span
+    sentence: Span
+    cues: list[Token] = field(default_factory=list)
+
+
+def _needs_met(match: CueMatch, lexicon_tokens: dict[str, list[Token]], entity_tokens: dict[str, list[Token]]) -> bool:
+    if not match.cue.needs:
+        return True
+    root = match.span.root
+    for need in match.cue.needs:
+        pool = entity_tokens.get(need.removeprefix("entity:"), []) if need.startswith("entity:") else lexicon_tokens.get(need, [])
+        if any(t.i not in range(match.span.start, match.span.end) and tree_distance(root, t) <= LINK_DISTANCE for t in pool):
+            return True
+    return False
+
+
+def find_mentions(doc: Doc, cues: list[CueMatch], lexicon_hits: dict[tuple[str, str], list[Span]], gazetteer: Gazetteer) -> list[Mention]:
+    """Mentions in document order, one per linked group of cues in a sentence."""
+    entity_tokens: dict[str, dict[int, list[Token]]] = {}
+    for ent in doc.ents:
+        kind = entity_kind(ent, gazetteer)
+        if kind:
+            entity_tokens.setdefault(kind, {}).setdefault(ent.sent.start, []).append(ent.root)
+    mentions: list[Mention] = []
+    by_sentence: dict[int, list[CueMatch]] = {}
+    for m in cues:
+        by_sentence.setdefault(m.span.sent.start, []).append(m)
+    for sent_start, matches in by_sentence.items():
+        sentence = matches[0].span.sent
+        for type_name in dict.fromkeys(m.event_type.name for m in matches):
+            lex = {
+                name: [s.root for s in spans if s.sent.start == sent_start]
+                for (t, name), spans in lexicon_hits.items() if t == type_name
+            }
+            ents = {kind: toks.get(sent_start, []) for kind, toks in entity_tokens.items()}
+            valid = [m for m in matches if m.event_type.name == type_name and _needs_met(m, lex, ents)]
+            mentions.extend(_group(valid, sentence))
+    return sorted(mentions, key=lambda m: m.trigger.start)
+
+
+def _group(matches: list[CueMatch], sentence: Span) -> list[Mention]:
+    """Link cues of one type in one sentence and make one mention per group."""
+    staged = [m for m in matches if m.cue.stage is not None]
+    anchors = [m for m in matches if m.cue.stage is None]
+    depth = {m.span.root.i: len(ancestors(m.span.root)) for m in matches}
+    groups: list[list[CueMatch]] = []
+    for m in sorted(staged, key=lambda m: depth[m.span.root.i]):
+        for g in groups:
+            if any(tree_distance(m.span.root, o.span.root) <= 2 for o in g):
+                g.append(m)
+                break
+        else:
+            groups.append([m])
+    mentions = []
+    for g in groups:
+        head = g[0]
+        linked = [a for a in anchors if any(tree_distance(a.span.root, o.span.root) <= LINK_DISTANCE for o in g)]
+        anchors = [a for a in anchors if a not in linked]
+        polarity = "negative" if any(m.cue.polarity == "negative" for m in g) else "positive"
+        mentions.append(Mention(head.event_type.name, head.cue.stage, polarity, head.span, sentence,
+                                [m.span.root for m in g + linked]))
+    for a in anchors:
+        mentions.append(Mention(a.event_type.name, None, a.cue.polarity, a.span, sentence, [a.span.root]))
+    return mentions

@@ -1,0 +1,43 @@
+"""Builds the spaCy pipeline once per process: the statistical model plus the domain layer."""
+from __future__ import annotations
+
+import spacy
+from spacy.language import Language
+
+from .entities import Gazetteer
+
+# Components that English pipelines may carry and the extractor never reads. Sentences come
+# from the parser, so the separate sentence recogniser is not needed either.
+UNUSED_COMPONENTS = ("senter", "morphologizer", "textcat", "textcat_multilabel", "entity_linker",
+                     "spancat", "span_finder", "trainable_lemmatizer", "experimental_coref")
+
+
+def build_pipeline(model: str, gazetteer: Gazetteer) -> Language:
+    """Load ``model`` (a package name or path) without unused components and add the domain layer."""
+    nlp = spacy.load(model, exclude=list(UNUSED_COMPONENTS))
+    _split_final_stop_after_codes(nlp)
+    # First in the pipeline: its patterns need only the tokenizer, so adding them is fast,
+    # and the statistical recogniser then labels around the names it already knows.
+    known = nlp.add_pipe(
+        "span_ruler",
+        name="domain_names",
+        first=True,
+        config={"spans_key": None, "annotate_ents": True, "overwrite": False, "validate": True},
+    )
+    known.add_patterns(gazetteer.name_patterns() + gazetteer.shape_patterns())
+    nlp.add_pipe("entity_cleanup", after="ner", config={"not_entities": sorted(gazetteer.not_entities)})
+    authorities = nlp.add_pipe(
+        "span_ruler",
+        name="domain_authorities",
+        after="entity_cleanup",
+        config={"spans_key": None, "annotate_ents": True, "overwrite": False, "validate": True,
+                "ents_filter": {"@misc": "spacy.prioritize_new_ents_filter.v1"}},
+    )
+    authorities.add_patterns(gazetteer.authority_patterns())
+    return nlp
+
+
+def _split_final_stop_after_codes(nlp: Language) -> None:
+    """Split the full stop after a model code that ends in a letter ("910C." -> "910C" ".")."""
+    suffixes = [*nlp.Defaults.suffixes, r"(?<=\d[A-Za-z])\.", r"(?<=\d[A-Z]{2})\."]
+    nlp.tokenizer.suffix_search = spacy.util.compile_suffix_regex(suffixes).search

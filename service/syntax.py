@@ -1,0 +1,53 @@
+"""Small dependency-tree helpers shared by cue linking and argument attachment."""
+from __future__ import annotations
+
+from spacy.tokens import Span, Token
+
+SUBJECT_DEPS = ("nsubj", "nsubjpass", "csubj", "agent", "poss")
+CLAUSE_DEPS = ("ccomp", "advcl", "relcl", "parataxis")
+
+
+def ancestors(token: Token) -> list[Token]:
+    """The token and its heads up to the sentence root."""
+    path = [token]
+    while path[-1].head.i != path[-1].i and len(path) <= 64:
+        path.append(path[-1].head)
+    return path
+
+
+def tree_distance(a: Token, b: Token) -> int:
+    """Number of dependency edges between two tokens of one sentence (large if unrelated)."""
+    if a.i == b.i:
+        return 0
+    up_a = ancestors(a)
+    index_a = {t.i: n for n, t in enumerate(up_a)}
+    for n, t in enumerate(ancestors(b)):
+        if t.i in index_a:
+            return n + index_a[t.i]
+    return 99
+
+
+def governing_verb(token: Token) -> Token | None:
+    """The nearest verb at or above ``token``."""
+    for t in ancestors(token):
+        if t.pos_ in ("VERB", "AUX"):
+            return t
+    return None
+
+
+def doer_head(entity: Span) -> Token | None:
+    """The word ``entity`` is the subject, agent or possessor of, if any."""
+    root = entity.root
+    while root.dep_ in ("compound", "appos", "conj") and root.head.i != root.i:
+        root = root.head
+    if root.dep_ in SUBJECT_DEPS:
+        return root.head
+    if root.dep_ == "pobj" and root.head.dep_ == "agent":
+        return root.head.head
+    return None
+
+
+def is_subject_of(entity: Span, trigger: Token) -> bool:
+    """Whether ``entity`` is the doer of ``trigger`` or of a verb a few steps above it."""
+    head = doer_head(entity)
+    return head is not None and any(t.i == head.i for t in ancestors(trigger)[:4])

@@ -1,0 +1,41 @@
+"""Shared fixtures: the real engine (loaded once per test session), the app and its client."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from service.app import create_app
+from service.config import Settings
+from service.engine import Engine
+
+EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Engine:
+    return Engine(settings)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, engine: Engine):
+    app = create_app(settings, engine=engine)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def load_jsonl(name: str) -> list[dict]:
+    """A data set kept in the repository's ``eval/`` folder."""
+    with (EVAL_DIR / name).open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
