@@ -1,7 +1,11 @@
 """Request and response schemas of ``POST /v1/extract``."""
 from __future__ import annotations
 
+import re
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ExtractRequestSchema(Schema):
@@ -24,6 +28,9 @@ class ExtractRequestSchema(Schema):
     def _text(self, value: str, **_: object) -> None:
         if not value.strip():
             raise ValidationError("text is empty or only whitespace.")
+        if _SURROGATE.search(value):
+            # JSON allows "\ud800" escapes, but a lone surrogate is not a character: spaCy cannot encode it.
+            raise ValidationError("text contains an unpaired surrogate escape (\\ud800-\\udfff), which is not a character.")
         if len(value) > self.max_text_chars:
             raise ValidationError(f"text has {len(value)} characters; the limit is {self.max_text_chars}.")
 

@@ -16,6 +16,8 @@ from .errors import ProblemError
 bp = Blueprint("api", __name__)
 OPENAPI_FILE = Path(__file__).resolve().parent.parent / "openapi.yaml"
 JSON_TYPES = ("application/json",)
+# What a client sent, in JSON's words rather than Python's ("null", not "NoneType").
+JSON_TYPE_NAMES = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
 
 
 def engine() -> Engine:
@@ -46,8 +48,8 @@ def read_json_body() -> Any:
 def validate(schema: ExtractRequestSchema, data: Any) -> dict[str, Any]:
     """Load ``data`` with ``schema`` or raise a 422 problem naming each bad field."""
     if not isinstance(data, dict):
-        raise ProblemError(422, "validation-error", "Unprocessable Content",
-                           f"The body must be a JSON object, not {type(data).__name__}.")
+        message = f"The body must be a JSON object, not {JSON_TYPE_NAMES.get(type(data), 'a number')}."
+        raise ProblemError(422, "validation-error", "Unprocessable Content", message, errors={"_schema": [message]})
     try:
         return schema.load(data)
     except ValidationError as exc:

@@ -54,16 +54,25 @@ class DocContext:
     gazetteer: Gazetteer
     words: AttributeWords
     companies: list[Span]
+    sentence_starts: list[int]
 
     @classmethod
     def build(cls, doc: Doc, document_date: dt.date | None, gazetteer: Gazetteer, words: AttributeWords) -> "DocContext":
         companies = [e for e in doc.ents if entity_kind(e, gazetteer) == "company"]
-        return cls(doc, document_date, gazetteer, words, companies)
+        return cls(doc, document_date, gazetteer, words, companies, [s.start_char for s in doc.sents])
 
-    def antecedent(self, before: int) -> Span | None:
-        """The last company named before character ``before``."""
-        previous = [c for c in self.companies if c.end_char <= before]
+    def antecedent(self, before: int, name: str | None = None) -> Span | None:
+        """The last company (called ``name``, if given) named before character ``before``."""
+        previous = [c for c in self.companies if c.end_char <= before and (name is None or canonical_name(c) == name)]
         return previous[-1] if previous else None
+
+    def topic_company(self, sentence: Span) -> Span | None:
+        """The company the text was just talking about: named in this or the previous two sentences."""
+        starts = self.sentence_starts
+        index = max(i for i, start in enumerate(starts) if start <= sentence.start_char)
+        window_start = starts[max(0, index - 2)]
+        company = self.antecedent(sentence.end_char)
+        return company if company is not None and company.start_char >= window_start else None
 
 
 def _role(kind: str, entity: Span, mention: Mention, et: EventType) -> str | None:
@@ -89,11 +98,20 @@ def _actor_candidates(mention: Mention, et: EventType, ctx: DocContext) -> list[
         role = _role(kind, ent, mention, et)
         if role is None:
             continue
+        if _is_source(ent, trigger, ctx):
+            continue
         distance = min(tree_distance(ent.root, t) for t in near)
         if is_subject_of(ent, trigger):
             distance = 0
         out.append((distance, Found("actors", ent, role=role, label=ent.label_, entity_kind=kind, name=canonical_name(ent))))
     return out
+
+
+def _is_source(ent: Span, trigger: Token, ctx: DocContext) -> bool:
+    """Whether ``ent`` only reports the happening: the subject of a speech verb above the trigger."""
+    head = doer_head(ent)
+    return (head is not None and head.i != trigger.i and head.lemma_ in ctx.words.speech_verbs
+            and any(t.i == head.i for t in ancestors(trigger)))
 
 
 def _is_authority_place(ent: Span, trigger: Token, et: EventType) -> bool:
@@ -112,18 +130,36 @@ def find_actors(mention: Mention, et: EventType, ctx: DocContext) -> list[Found]
     chosen = [f for d, f in candidates if d <= ACTOR_DISTANCE]
     primary = et.primary_role
     if not any(f.role == primary for f in chosen):
-        referent = _referent(mention, ctx)
-        if referent is not None and "company" in et.role(primary).kinds:
-            chosen.append(Found("actors", referent, role=primary, label=referent.label_, entity_kind="company",
-                                name=canonical_name(referent)))
-        else:
-            fits = sorted((d, f.span.start) for d, f in candidates if f.role == primary)
-            if fits:
-                nearest = next(f for d, f in candidates if (d, f.span.start) == fits[0])
-                chosen.append(nearest)
+        fallback = _primary_fallback(mention, et, ctx, [f for d, f in sorted(candidates, key=lambda c: c[0])])
+        if fallback is not None:
+            chosen.append(fallback)
     if et.primary_role == "developer":
         chosen = _one_developer(chosen, mention)
     return chosen
+
+
+def _primary_fallback(mention: Mention, et: EventType, ctx: DocContext, ranked: list[Found]) -> Found | None:
+    """The primary actor when none is near the trigger, in order of how sure the text makes it:
+    the company a pronoun stands for, the maker of the chip in question, the nearest fitting
+    entity in the sentence, the company the last sentences were about."""
+    primary = et.primary_role
+    fits = [f for f in ranked if f.role == primary]
+    if "company" not in et.role(primary).kinds:
+        return fits[0] if fits else None
+    referent = _referent(mention, ctx)
+    if referent is None:
+        for product in (e for e in mention.sentence.ents if e.label_ == "PRODUCT"):
+            developer = ctx.gazetteer.product_developer(product)
+            referent = ctx.antecedent(len(ctx.doc.text), developer) if developer else None
+            if referent is not None:
+                break
+    if referent is None and fits:
+        return fits[0]
+    referent = referent or ctx.topic_company(mention.sentence)
+    if referent is None:
+        return None
+    return Found("actors", referent, role=primary, label=referent.label_, entity_kind="company",
+                 name=canonical_name(referent))
 
 
 def _one_developer(actors: list[Found], mention: Mention) -> list[Found]:

@@ -23,8 +23,8 @@ class CueMatch:
     span: Span
 
 
-def _term_patterns(term: str, pos: tuple[str, ...]) -> list[list[dict]]:
-    words = term.split()
+def _term_patterns(words: list[str], pos: tuple[str, ...]) -> list[list[dict]]:
+    term = " ".join(words)
     head_pos = {"POS": {"IN": list(pos)}} if pos else {}
     lower = [{"LOWER": w.lower()} for w in words]
     lower[-1] = {**lower[-1], **head_pos}
@@ -40,6 +40,7 @@ class CueFinder:
 
     def __init__(self, nlp: Language, event_types: dict[str, EventType]) -> None:
         self.event_types = event_types
+        self._tokenizer = nlp.tokenizer
         self.matcher = Matcher(nlp.vocab)
         self._cues: dict[str, tuple[EventType, Cue]] = {}
         self._lexicons: dict[str, tuple[str, str]] = {}
@@ -47,13 +48,17 @@ class CueFinder:
             for i, cue in enumerate(et.cues):
                 key = f"cue:{et.name}:{i}"
                 self._cues[key] = (et, cue)
-                self.matcher.add(key, [p for term in cue.terms for p in _term_patterns(term, cue.pos)])
+                self.matcher.add(key, [p for term in cue.terms for p in _term_patterns(self._words(term), cue.pos)])
             for name, terms in et.lexicons.items():
                 key = f"lex:{et.name}:{name}"
                 self._lexicons[key] = (et.name, name)
                 plain = [t for t in terms if not t.startswith("entity:")]
                 if plain:
-                    self.matcher.add(key, [p for term in plain for p in _term_patterns(term, ())])
+                    self.matcher.add(key, [p for term in plain for p in _term_patterns(self._words(term), ())])
+
+    def _words(self, term: str) -> list[str]:
+        """A term split the way the tokenizer splits text, so "first-day" is three tokens."""
+        return [t.text for t in self._tokenizer(term)]
 
     def find(self, doc: Doc, types: set[str]) -> tuple[list[CueMatch], dict[tuple[str, str], list[Span]]]:
         """Cue matches of the requested types and, per (type, lexicon), the matched spans."""

@@ -56,6 +56,14 @@ class Gazetteer:
             kind_words=kinds["kinds"],
         )
 
+    def product_developer(self, span: Span) -> str | None:
+        """The canonical developer of a known chip or chip family, if the gazetteer says."""
+        name = canonical_name(span)
+        for entry in (*self.products, *self.families):
+            if entry["name"] == name:
+                return entry.get("developer")
+        return None
+
     def name_patterns(self) -> list[dict[str, Any]]:
         """Phrase patterns for every known organisation and product name, with headline caps."""
         patterns = []

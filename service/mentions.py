@@ -16,6 +16,12 @@ from .entities import Gazetteer, entity_kind
 from .syntax import ancestors, tree_distance
 
 LINK_DISTANCE = 3
+# A verb cue used as a noun modifier describes a thing rather than reporting a happening:
+# "chips designed to comply with the rules", "Chinese-made processors".
+DESCRIPTIVE_DEPS = ("acl", "amod")
+# A needed word that only modifies another noun counts only if that noun is needed too:
+# "chip" in "AI chip designer Cambricon" does not make "debut" a chip launch.
+MODIFIER_DEPS = ("compound", "amod", "nmod", "npadvmod")
 
 
 @dataclass
@@ -30,14 +36,20 @@ class Mention:
     cues: list[Token] = field(default_factory=list)
 
 
-def _needs_met(match: CueMatch, lexicon_tokens: dict[str, list[Token]], entity_tokens: dict[str, list[Token]]) -> bool:
+def _needs_met(match: CueMatch, lexicon_tokens: dict[str, list[Token]], entity_tokens: dict[str, list[Token]],
+               heads: set[int]) -> bool:
+    root = match.span.root
+    if root.pos_ == "VERB" and root.dep_ in DESCRIPTIVE_DEPS:
+        return False
     if not match.cue.needs:
         return True
-    root = match.span.root
     for need in match.cue.needs:
         pool = entity_tokens.get(need.removeprefix("entity:"), []) if need.startswith("entity:") else lexicon_tokens.get(need, [])
-        if any(t.i not in range(match.span.start, match.span.end) and tree_distance(root, t) <= LINK_DISTANCE for t in pool):
-            return True
+        for t in pool:
+            if match.span.start <= t.i < match.span.end or tree_distance(root, t) > LINK_DISTANCE:
+                continue
+            if t.dep_ not in MODIFIER_DEPS or t.head.i in heads or t.head.i == root.i:
+                return True
     return False
 
 
@@ -45,7 +57,7 @@ def find_mentions(doc: Doc, cues: list[CueMatch], lexicon_hits: dict[tuple[str, 
     """Mentions in document order, one per linked group of cues in a sentence."""
     entity_tokens: dict[str, dict[int, list[Token]]] = {}
     for ent in doc.ents:
-        kind = entity_kind(ent, gazetteer)
+        kind = entity_kind(ent, gazetteer) or ("place" if ent.label_ == "GPE" else None)
         if kind:
             entity_tokens.setdefault(kind, {}).setdefault(ent.sent.start, []).append(ent.root)
     mentions: list[Mention] = []
@@ -60,7 +72,8 @@ def find_mentions(doc: Doc, cues: list[CueMatch], lexicon_hits: dict[tuple[str, 
                 for (t, name), spans in lexicon_hits.items() if t == type_name
             }
             ents = {kind: toks.get(sent_start, []) for kind, toks in entity_tokens.items()}
-            valid = [m for m in matches if m.event_type.name == type_name and _needs_met(m, lex, ents)]
+            heads = {t.i for toks in lex.values() for t in toks} | {m.span.root.i for m in matches}
+            valid = [m for m in matches if m.event_type.name == type_name and _needs_met(m, lex, ents, heads)]
             mentions.extend(_group(valid, sentence))
     return sorted(mentions, key=lambda m: m.trigger.start)
 

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 ONTOLOGY_DIR = Path(__file__).parent / "ontology"
-ENTITY_KINDS = ("company", "regulator", "exchange", "government", "product")
+ENTITY_KINDS = ("company", "regulator", "exchange", "government", "product", "place")
 POLARITIES = ("positive", "negative")
 
 

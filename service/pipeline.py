@@ -4,6 +4,8 @@ from __future__ import annotations
 import spacy
 from spacy.language import Language
 
+from spacy.tokens import Doc
+
 from .entities import Gazetteer
 
 # Components that English pipelines may carry and the extractor never reads. Sentences come
@@ -16,6 +18,7 @@ def build_pipeline(model: str, gazetteer: Gazetteer) -> Language:
     """Load ``model`` (a package name or path) without unused components and add the domain layer."""
     nlp = spacy.load(model, exclude=list(UNUSED_COMPONENTS))
     _split_final_stop_after_codes(nlp)
+    nlp.add_pipe("line_breaks", first=True)
     # First in the pipeline: its patterns need only the tokenizer, so adding them is fast,
     # and the statistical recogniser then labels around the names it already knows.
     known = nlp.add_pipe(
@@ -41,3 +44,13 @@ def _split_final_stop_after_codes(nlp: Language) -> None:
     """Split the full stop after a model code that ends in a letter ("910C." -> "910C" ".")."""
     suffixes = [*nlp.Defaults.suffixes, r"(?<=\d[A-Za-z])\.", r"(?<=\d[A-Z]{2})\."]
     nlp.tokenizer.suffix_search = spacy.util.compile_suffix_regex(suffixes).search
+
+
+@Language.component("line_breaks")
+def line_breaks(doc: Doc) -> Doc:
+    """Start a sentence after every line break, so a headline or dateline never joins the body."""
+    for token in doc[1:]:
+        previous = doc[token.i - 1]
+        if previous.is_space and "\n" in previous.text and not token.is_space:
+            token.is_sent_start = True
+    return doc
