@@ -103,8 +103,22 @@ def _actor_candidates(mention: Mention, et: EventType, ctx: DocContext) -> list[
         distance = min(tree_distance(ent.root, t) for t in near)
         if is_subject_of(ent, trigger):
             distance = 0
-        out.append((distance, Found("actors", ent, role=role, label=ent.label_, entity_kind=kind, name=canonical_name(ent))))
+        out.append((distance, Found("actors", ent, role=role, label=ent.label_, entity_kind=kind,
+                                    name=canonical_name(ent), country=_home_country(ent, ctx))))
     return out
+
+
+def _home_country(ent: Span, ctx: DocContext) -> str | None:
+    """The country an organisation belongs to: from the gazetteer, else from a place in its name."""
+    known = ctx.gazetteer.organisation_country(ent)
+    if known:
+        return known
+    for size in (len(ent), 2, 1):
+        for start in range(ent.start, ent.end - size + 1):
+            country = country_of(ent.doc[start:start + size].text)
+            if country:
+                return country
+    return None
 
 
 def _is_source(ent: Span, trigger: Token, ctx: DocContext) -> bool:

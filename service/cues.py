@@ -24,15 +24,16 @@ class CueMatch:
 
 
 def _term_patterns(words: list[str], pos: tuple[str, ...]) -> list[list[dict]]:
-    term = " ".join(words)
+    """Patterns for a term: every word as written, or with its first or last word inflected
+    ("took the wraps off" for "take the wraps off", "mass shipments" for "mass shipment")."""
     head_pos = {"POS": {"IN": list(pos)}} if pos else {}
     lower = [{"LOWER": w.lower()} for w in words]
-    lower[-1] = {**lower[-1], **head_pos}
-    patterns = [lower]
-    if term == term.lower():
-        lemma = [{"LOWER": w} for w in words[:-1]] + [{"LEMMA": words[-1], **head_pos}]
-        patterns.append(lemma)
-    return patterns
+    variants = [lower]
+    if " ".join(words) == " ".join(words).lower():
+        variants.append([{"LEMMA": words[0]}, *lower[1:]])
+        if len(words) > 1:
+            variants.append([*lower[:-1], {"LEMMA": words[-1]}])
+    return [[*v[:-1], {**v[-1], **head_pos}] for v in variants]
 
 
 class CueFinder:

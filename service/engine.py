@@ -93,13 +93,11 @@ class Engine:
 
     @staticmethod
     def _complete(event: Event, et: EventType) -> bool:
-        """An event needs a filler for each required role, and a measure needs something it covers."""
+        """An event needs a filler for each required role and at least one actor or product."""
         roles = {f.role for f in event.arguments if f.kind == "actors"}
         if any(r.required and r.name not in roles for r in et.roles):
             return False
-        if et.takes_products and not any(r.required for r in et.roles):
-            return bool(roles - {et.primary_role}) or any(f.kind == "products" for f in event.arguments)
-        return True
+        return bool(roles) or any(f.kind == "products" for f in event.arguments)
 
 
 def _span(span: Span) -> dict[str, Any]:

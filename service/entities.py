@@ -38,6 +38,8 @@ class Gazetteer:
     code_exceptions: frozenset[str]
     authority_nouns: dict[str, list[str]]
     kind_words: dict[str, list[str]]
+    countries: dict[str, str | None]
+    developers: dict[str, str | None]
 
     @classmethod
     def load(cls) -> "Gazetteer":
@@ -45,6 +47,7 @@ class Gazetteer:
         products = _load("gazetteers/products.yaml")
         corrections = _load("entities.yaml")
         kinds = _load("organisation_kinds.yaml")
+        product_entries = (products.get("products") or []) + (products.get("families") or [])
         return cls(
             organisations=orgs["organisations"],
             products=products.get("products") or [],
@@ -54,15 +57,17 @@ class Gazetteer:
             code_exceptions=frozenset(corrections["product_code_exceptions"]),
             authority_nouns=corrections["authority_nouns"],
             kind_words=kinds["kinds"],
+            countries={o["name"]: o.get("country") for o in orgs["organisations"]},
+            developers={p["name"]: p.get("developer") for p in product_entries},
         )
+
+    def organisation_country(self, span: Span) -> str | None:
+        """The home country the gazetteer gives for a known organisation."""
+        return self.countries.get(canonical_name(span))
 
     def product_developer(self, span: Span) -> str | None:
         """The canonical developer of a known chip or chip family, if the gazetteer says."""
-        name = canonical_name(span)
-        for entry in (*self.products, *self.families):
-            if entry["name"] == name:
-                return entry.get("developer")
-        return None
+        return self.developers.get(canonical_name(span))
 
     def name_patterns(self) -> list[dict[str, Any]]:
         """Phrase patterns for every known organisation and product name, with headline caps."""

@@ -24,8 +24,16 @@ class Event:
     mentions: list[Mention] = field(default_factory=list)
     arguments: list[Found] = field(default_factory=list)
 
+    def add(self, candidate: "Candidate") -> None:
+        """Take a mention and its arguments into this event."""
+        self.mentions.append(candidate.mention)
+        self.arguments.extend(candidate.arguments)
+
     def primary_names(self, role: str) -> set[str]:
         return {_name_key(f) for f in self.arguments if f.kind == "actors" and f.role == role}
+
+    def primary_countries(self, role: str) -> set[str]:
+        return {f.country for f in self.arguments if f.kind == "actors" and f.role == role and f.country}
 
     def date_values(self) -> set[str]:
         return {f.value for f in self.arguments if f.kind == "dates" and f.value}
@@ -41,6 +49,9 @@ class Candidate:
 
     def names(self, role: str) -> set[str]:
         return {_name_key(f) for f in self.arguments if f.kind == "actors" and f.role == role}
+
+    def countries(self, role: str) -> set[str]:
+        return {f.country for f in self.arguments if f.kind == "actors" and f.role == role and f.country}
 
     def date_values(self) -> set[str]:
         return {f.value for f in self.arguments if f.kind == "dates" and f.value}
@@ -67,10 +78,14 @@ def _dates_agree(a: set[str], b: set[str]) -> bool:
 
 
 def merge(candidates: list[Candidate], et: EventType) -> list[Event]:
-    """Events of one type from its candidates, in document order of their first mention."""
+    """Events of one type from its candidates, in document order of their first mention.
+
+    Authorities are one actor when they act for the same country: "Washington", "the U.S.
+    Commerce Department" and "the Biden administration" impose one set of US rules."""
     role = et.primary_role
+    by_country = "company" not in et.role(role).kinds
     events: list[Event] = []
-    for c in (c for c in candidates if c.mention.stage is not None):
+    for c in (c for c in candidates if c.mention.stage is not None and not c.mention.anaphoric):
         names = c.names(role)
         target = None
         for e in reversed(events):
@@ -78,16 +93,17 @@ def merge(candidates: list[Candidate], et: EventType) -> list[Event]:
                 continue
             if not _dates_agree(e.date_values(), c.date_values()):
                 continue
-            if (names and same_actor(names, e.primary_names(role))) or (not names and e is events[-1]):
+            same = same_actor(names, e.primary_names(role)) or (
+                by_country and bool(c.countries(role) & e.primary_countries(role)))
+            if (names and same) or (not names and e is events[-1]):
                 target = e
                 break
         if target is None:
             target = Event(c.mention.type, c.mention.stage, c.mention.polarity, c.modality)
             events.append(target)
-        target.mentions.append(c.mention)
-        target.arguments.extend(c.arguments)
+        target.add(c)
     order = {s: i for i, s in enumerate(et.stages)}
-    for c in (c for c in candidates if c.mention.stage is None):
+    for c in (c for c in candidates if c.mention.stage is None and not c.mention.anaphoric):
         names = c.names(role)
         fits = [e for e in events if e.polarity == "positive" and (same_actor(names, e.primary_names(role)) if names else True)]
         if fits:
@@ -95,8 +111,13 @@ def merge(candidates: list[Candidate], et: EventType) -> list[Event]:
         else:
             target = Event(c.mention.type, et.default_stage, c.mention.polarity, c.modality)
             events.append(target)
-        target.mentions.append(c.mention)
-        target.arguments.extend(c.arguments)
+        target.add(c)
+    for c in (c for c in candidates if c.mention.anaphoric):
+        earlier = [e for e in events if e.mentions[0].trigger.start < c.mention.trigger.start
+                   and c.mention.stage in (None, e.stage)]
+        if earlier:
+            max(earlier, key=lambda e: max(m.trigger.start for m in e.mentions
+                                           if m.trigger.start < c.mention.trigger.start)).add(c)
     for e in events:
         e.mentions.sort(key=lambda m: m.trigger.start)
     return sorted(events, key=lambda e: e.mentions[0].trigger.start)

@@ -13,6 +13,7 @@ from spacy.tokens import Doc, Span, Token
 
 from .cues import CueMatch
 from .entities import Gazetteer, entity_kind
+from .ontology import EventType
 from .syntax import ancestors, tree_distance
 
 LINK_DISTANCE = 3
@@ -22,6 +23,8 @@ DESCRIPTIVE_DEPS = ("acl", "amod")
 # A needed word that only modifies another noun counts only if that noun is needed too:
 # "chip" in "AI chip designer Cambricon" does not make "debut" a chip launch.
 MODIFIER_DEPS = ("compound", "amod", "nmod", "npadvmod")
+# What makes a noun refer back to something already reported.
+DEFINITE = frozenset({"the", "this", "these", "that", "those", "its", "their", "his", "her"})
 
 
 @dataclass
@@ -34,12 +37,15 @@ class Mention:
     trigger: Span
     sentence: Span
     cues: list[Token] = field(default_factory=list)
+    anaphoric: bool = False
 
 
 def _needs_met(match: CueMatch, lexicon_tokens: dict[str, list[Token]], entity_tokens: dict[str, list[Token]],
                heads: set[int]) -> bool:
     root = match.span.root
     if root.pos_ == "VERB" and root.dep_ in DESCRIPTIVE_DEPS:
+        return False
+    if match.cue.anaphoric and not any(c.lower_ in DEFINITE for c in root.children if c.dep_ in ("det", "poss")):
         return False
     if not match.cue.needs:
         return True
@@ -66,22 +72,32 @@ def find_mentions(doc: Doc, cues: list[CueMatch], lexicon_hits: dict[tuple[str, 
         by_sentence.setdefault(m.span.sent.start, []).append(m)
     for sent_start, matches in by_sentence.items():
         sentence = matches[0].span.sent
-        for type_name in dict.fromkeys(m.event_type.name for m in matches):
-            lex = {
-                name: [s.root for s in spans if s.sent.start == sent_start]
-                for (t, name), spans in lexicon_hits.items() if t == type_name
-            }
-            ents = {kind: toks.get(sent_start, []) for kind, toks in entity_tokens.items()}
+        ents = {kind: toks.get(sent_start, []) for kind, toks in entity_tokens.items()}
+        for et in {m.event_type.name: m.event_type for m in matches}.values():
+            lex = _lexicon_tokens(et, lexicon_hits, sent_start, ents)
             heads = {t.i for toks in lex.values() for t in toks} | {m.span.root.i for m in matches}
-            valid = [m for m in matches if m.event_type.name == type_name and _needs_met(m, lex, ents, heads)]
+            valid = [m for m in matches if m.event_type.name == et.name and _needs_met(m, lex, ents, heads)]
             mentions.extend(_group(valid, sentence))
     return sorted(mentions, key=lambda m: m.trigger.start)
 
 
+def _lexicon_tokens(et: EventType, lexicon_hits: dict[tuple[str, str], list[Span]], sent_start: int,
+                    ents: dict[str, list[Token]]) -> dict[str, list[Token]]:
+    """Per lexicon of ``et``, its words in the sentence, counting ``entity:<kind>`` entries as entities."""
+    pools: dict[str, list[Token]] = {}
+    for name, terms in et.lexicons.items():
+        pool = [s.root for s in lexicon_hits.get((et.name, name), []) if s.sent.start == sent_start]
+        for term in terms:
+            if term.startswith("entity:"):
+                pool.extend(ents.get(term.removeprefix("entity:"), []))
+        pools[name] = pool
+    return pools
+
+
 def _group(matches: list[CueMatch], sentence: Span) -> list[Mention]:
     """Link cues of one type in one sentence and make one mention per group."""
-    staged = [m for m in matches if m.cue.stage is not None]
-    anchors = [m for m in matches if m.cue.stage is None]
+    staged = [m for m in matches if m.cue.stage is not None and not m.cue.anaphoric]
+    anchors = [m for m in matches if m.cue.stage is None or m.cue.anaphoric]
     depth = {m.span.root.i: len(ancestors(m.span.root)) for m in matches}
     groups: list[list[CueMatch]] = []
     for m in sorted(staged, key=lambda m: depth[m.span.root.i]):
@@ -100,5 +116,6 @@ def _group(matches: list[CueMatch], sentence: Span) -> list[Mention]:
         mentions.append(Mention(head.event_type.name, head.cue.stage, polarity, head.span, sentence,
                                 [m.span.root for m in g + linked]))
     for a in anchors:
-        mentions.append(Mention(a.event_type.name, None, a.cue.polarity, a.span, sentence, [a.span.root]))
+        mentions.append(Mention(a.event_type.name, a.cue.stage, a.cue.polarity, a.span, sentence, [a.span.root],
+                                anaphoric=a.cue.anaphoric))
     return mentions

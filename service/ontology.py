@@ -29,6 +29,9 @@ class Cue:
     polarity: str = "positive"
     pos: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
+    # A definite noun that refers back to a happening reported earlier ("the rules", "the
+    # offering"): it adds a mention to that event and never starts one.
+    anaphoric: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,8 @@ class EventType:
             "primary_role": self.primary_role,
             "products": self.takes_products,
             "cues": [
-                {"terms": list(c.terms), "stage": c.stage, "polarity": c.polarity, "needs": list(c.needs)}
+                {"terms": list(c.terms), "stage": c.stage, "polarity": c.polarity, "needs": list(c.needs),
+                 "anaphoric": c.anaphoric}
                 for c in self.cues
             ],
         }
@@ -117,6 +121,7 @@ def _parse(data: Any, source: str) -> EventType:
             polarity=spec.get("polarity", "positive"),
             pos=tuple(spec.get("pos") or ()),
             needs=tuple(spec.get("needs") or ()),
+            anaphoric=bool(spec.get("anaphoric", False)),
         )
         if cue.stage is not None and cue.stage not in stages:
             raise OntologyError(f"{where}: stage {cue.stage!r} is not one of {stages}")
