@@ -22,7 +22,9 @@ from .syntax import ancestors, doer_head, governing_verb, is_subject_of, tree_di
 
 ACTOR_DISTANCE = 5
 DATE_DISTANCE = 6
-PLACE_DISTANCE = 6
+PLACE_DISTANCE = 3
+PHRASE_PLACE_DISTANCE = 6
+PLACE_PREPOSITIONS = frozenset({"to", "in", "into", "from", "across", "throughout"})
 PRODUCT_DISTANCE = 7
 PHRASE_DISTANCE = 3
 # Common nouns and pronouns that stand for the company named before them.
@@ -222,18 +224,35 @@ def find_dates(mention: Mention, ctx: DocContext, future: bool) -> list[Found]:
 
 
 def find_locations(mention: Mention, ctx: DocContext, actor_spans: set[tuple[int, int]]) -> list[Found]:
-    """Places in the mention's clause with their ISO country code."""
-    trigger = mention.trigger.root
+    """Places where the happening takes place or applies, with their ISO country code.
+
+    Close to the trigger, or the object of "to", "in", "into", "from" a little further off
+    ("exports of AI chips to China"). Datelines and "Beijing-based" descriptions of a company
+    are not where anything happened."""
+    near = [mention.trigger.root, *mention.cues]
     found = []
     for ent in mention.sentence.ents:
-        if ent.label_ not in ("GPE", "LOC") or (ent.start, ent.end) in actor_spans:
+        if ent.label_ not in ("GPE", "LOC") or (ent.start, ent.end) in actor_spans or _is_dateline(ent):
             continue
-        if tree_distance(ent.root, trigger) > PLACE_DISTANCE:
+        if ent.end < len(ent.doc) and ent.doc[ent.end].text in ("-based", "based") or ent.text.endswith("-based"):
+            continue
+        distance = min(tree_distance(ent.root, t) for t in near)
+        directed = ent.root.dep_ == "pobj" and ent.root.head.lower_ in PLACE_PREPOSITIONS
+        if distance > PLACE_DISTANCE and not (directed and distance <= PHRASE_PLACE_DISTANCE):
             continue
         country = country_of(ent.text)
         if country:
             found.append(Found("locations", ent, country=country))
     return found
+
+
+def _is_dateline(ent: Span) -> bool:
+    """A place at the head of a paragraph followed by a dash: "SAN JOSE, California —"."""
+    sentence = ent.sent
+    if ent.start - sentence.start > 5:
+        return False
+    following = ent.doc[ent.end:min(ent.end + 4, sentence.end)]
+    return any(t.text in ("—", "–", "-", "(") for t in following) or (ent.text.isupper() and len(ent.text) > 3)
 
 
 def find_products(mention: Mention, et: EventType, ctx: DocContext) -> list[Found]:
