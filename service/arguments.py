@@ -92,6 +92,8 @@ def _actor_candidates(mention: Mention, et: EventType, ctx: DocContext) -> list[
     near = [mention.trigger.root, *mention.cues]
     out: list[tuple[int, Found]] = []
     for ent in mention.sentence.ents:
+        if _is_dateline(ent):
+            continue
         kind = entity_kind(ent, ctx.gazetteer)
         if kind is None and ent.label_ in ("GPE", "NORP") and _is_authority_place(ent, trigger, et):
             kind = "government"
@@ -149,9 +151,25 @@ def find_actors(mention: Mention, et: EventType, ctx: DocContext) -> list[Found]
         fallback = _primary_fallback(mention, et, ctx, [f for d, f in sorted(candidates, key=lambda c: c[0])])
         if fallback is not None:
             chosen.append(fallback)
-    if et.primary_role == "developer":
-        chosen = _one_developer(chosen, mention)
-    return chosen
+    if "company" in et.role(et.primary_role).kinds:
+        chosen = _one_doer(chosen, mention, et)
+    return _collapse_authorities(chosen)
+
+
+def _collapse_authorities(actors: list[Found]) -> list[Found]:
+    """One authority per country and role: "the U.S." beside "the Commerce Department" is not a
+    second actor, nor is "Commerce Department" in "the Commerce Department's BIS"."""
+    named = {(f.role, f.country) for f in actors if f.entity_kind in AUTHORITY_KINDS and f.label != "GPE"}
+    kept = []
+    for f in actors:
+        if f.label in ("GPE", "NORP") and (f.role, f.country) in named:
+            continue
+        owner_of = f.span.root.head
+        if f.span.root.dep_ == "poss" and any(o is not f and o.role == f.role and o.span.start <= owner_of.i < o.span.end
+                                             for o in actors):
+            continue
+        kept.append(f)
+    return kept
 
 
 def _primary_fallback(mention: Mention, et: EventType, ctx: DocContext, ranked: list[Found]) -> Found | None:
@@ -178,18 +196,25 @@ def _primary_fallback(mention: Mention, et: EventType, ctx: DocContext, ranked: 
                  name=canonical_name(referent))
 
 
-def _one_developer(actors: list[Found], mention: Mention) -> list[Found]:
-    """Keep the doer as developer; other companies near the trigger are partners or dropped."""
-    developers = [f for f in actors if f.role == "developer"]
-    if len(developers) <= 1:
+def _one_doer(actors: list[Found], mention: Mention, et: EventType) -> list[Found]:
+    """Keep only the doers (and their conjuncts) in a company primary role. Other companies
+    near the trigger take a role that a linking preposition gives them ("with TSMC"), or none."""
+    primary = [f for f in actors if f.role == et.primary_role]
+    if len(primary) <= 1:
         return actors
     trigger = mention.trigger.root
-    doers = [f for f in developers if is_subject_of(f.span, trigger)] or developers[:1]
-    keep_ids = {id(f) for f in doers}
-    result = [f for f in actors if f.role != "developer" or id(f) in keep_ids]
-    for f in developers:
-        if id(f) not in keep_ids and any(a.lower_ in ("with", "by", "from", "for") for a in ancestors(f.span.root)[1:3]):
-            f.role = "partner"
+    doers = [f for f in primary if is_subject_of(f.span, trigger)] or primary[:1]
+    doer_roots = {f.span.root.i for f in doers}
+    doers += [f for f in primary if f not in doers and any(t.i in doer_roots for t in f.span.root.conjuncts)]
+    result = [f for f in actors if f.role != et.primary_role or f in doers]
+    linked_roles = [r for r in et.roles if r.linked_by and r.name != et.primary_role]
+    for f in primary:
+        if f in doers:
+            continue
+        path = {t.lower_ for t in ancestors(f.span.root)[1:3]}
+        role = next((r for r in linked_roles if path & set(r.linked_by)), None)
+        if role is not None:
+            f.role = role.name
             result.append(f)
     return result
 

@@ -146,11 +146,22 @@ def make_entity_cleanup(nlp: Language, name: str, not_entities: list[str]) -> "E
 
 
 class EntityCleanup:
-    """Drops entities the small model invents in this domain ("AI" as ORG, "IPO" as GPE)."""
+    """Drops entities the small model invents in this domain ("AI" as ORG, "IPO" as GPE) and
+    trims line breaks the model sometimes includes at an entity's edge."""
 
     def __init__(self, not_entities: frozenset[str]) -> None:
         self.not_entities = not_entities
 
     def __call__(self, doc: Doc) -> Doc:
-        doc.ents = [e for e in doc.ents if e.text not in self.not_entities and e.text.strip("’'\"") not in self.not_entities]
+        kept = []
+        for ent in doc.ents:
+            start, end = ent.start, ent.end
+            while start < end and doc[start].is_space:
+                start += 1
+            while end > start and doc[end - 1].is_space:
+                end -= 1
+            span = Span(doc, start, end, label=ent.label, span_id=ent.id) if (start, end) != (ent.start, ent.end) else ent
+            if len(span) and span.text not in self.not_entities and span.text.strip("’'\"") not in self.not_entities:
+                kept.append(span)
+        doc.ents = kept
         return doc

@@ -41,6 +41,8 @@ class Role:
     name: str
     kinds: tuple[str, ...]
     required: bool = False
+    # Prepositions that attach a company in this role to the trigger ("with TSMC", "by Intel").
+    linked_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def _parse(data: Any, source: str) -> EventType:
         unknown = set(kinds) - set(ENTITY_KINDS)
         if unknown:
             raise OntologyError(f"{source}: roles.{role_name} has unknown kinds {sorted(unknown)}")
-        roles.append(Role(role_name, kinds, bool(spec.get("required", False))))
+        roles.append(Role(role_name, kinds, bool(spec.get("required", False)), tuple(spec.get("linked_by") or ())))
     role_names = {r.name for r in roles}
     if data["primary_role"] not in role_names:
         raise OntologyError(f"{source}: primary_role {data['primary_role']!r} is not a role")
