@@ -23,6 +23,19 @@ class CueMatch:
     span: Span
 
 
+def inflections(word: str) -> list[str]:
+    """Regular English inflections of a word, so cues match even where the tagger is wrong
+    (headlines in capitals) and on text that was only tokenized."""
+    forms = {word, word + "s", word + "es", word + "ed", word + "d", word + "ing"}
+    if word.endswith("e"):
+        forms.add(word[:-1] + "ing")
+    if word.endswith("y") and len(word) > 2 and word[-2] not in "aeiou":
+        forms |= {word[:-1] + "ies", word[:-1] + "ied"}
+    if len(word) > 2 and word[-1] not in "aeiouwxy" and word[-2] in "aeiou" and word[-3] not in "aeiou":
+        forms |= {word + word[-1] + "ed", word + word[-1] + "ing"}
+    return sorted(forms)
+
+
 def _term_patterns(words: list[str], pos: tuple[str, ...]) -> list[list[dict]]:
     """Patterns for a term: every word as written, or with its first or last word inflected
     ("took the wraps off" for "take the wraps off", "mass shipments" for "mass shipment")."""
@@ -31,8 +44,10 @@ def _term_patterns(words: list[str], pos: tuple[str, ...]) -> list[list[dict]]:
     variants = [lower]
     if " ".join(words) == " ".join(words).lower():
         variants.append([{"LEMMA": words[0]}, *lower[1:]])
+        variants.append([{"LOWER": {"IN": inflections(words[0])}}, *lower[1:]])
         if len(words) > 1:
             variants.append([*lower[:-1], {"LEMMA": words[-1]}])
+            variants.append([*lower[:-1], {"LOWER": {"IN": inflections(words[-1])}}])
     return [[*v[:-1], {**v[-1], **head_pos}] for v in variants]
 
 

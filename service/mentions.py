@@ -40,10 +40,16 @@ class Mention:
     anaphoric: bool = False
 
 
+def _purpose_passive(verb: Token) -> bool:
+    """"GPUs, which are designed to power cars": a passive with a purpose says what a thing is for."""
+    deps = {c.dep_ for c in verb.children}
+    return "auxpass" in deps and "xcomp" in deps
+
+
 def _needs_met(match: CueMatch, lexicon_tokens: dict[str, list[Token]], entity_tokens: dict[str, list[Token]],
                heads: set[int]) -> bool:
     root = match.span.root
-    if root.pos_ == "VERB" and root.dep_ in DESCRIPTIVE_DEPS:
+    if root.pos_ == "VERB" and (root.dep_ in DESCRIPTIVE_DEPS or _purpose_passive(root)):
         return False
     if match.cue.anaphoric and not any(c.lower_ in DEFINITE for c in root.children if c.dep_ in ("det", "poss")):
         return False
@@ -94,6 +100,16 @@ def _lexicon_tokens(et: EventType, lexicon_hits: dict[tuple[str, str], list[Span
     return pools
 
 
+def _same_happening(a: CueMatch, b: CueMatch) -> bool:
+    """Two cues report one step when they are close and agree on the stage, or when one is
+    the noun the other governs ("approved the registration", "withdraws its filing")."""
+    distance = tree_distance(a.span.root, b.span.root)
+    if a.cue.stage == b.cue.stage:
+        return distance <= 2
+    child = a.span.root if a.span.root.head.i == b.span.root.i else b.span.root
+    return distance == 1 and child.pos_ in ("NOUN", "PROPN") and child.dep_ in ("dobj", "pobj", "compound", "nsubjpass")
+
+
 def _group(matches: list[CueMatch], sentence: Span) -> list[Mention]:
     """Link cues of one type in one sentence and make one mention per group."""
     staged = [m for m in matches if m.cue.stage is not None and not m.cue.anaphoric]
@@ -102,7 +118,7 @@ def _group(matches: list[CueMatch], sentence: Span) -> list[Mention]:
     groups: list[list[CueMatch]] = []
     for m in sorted(staged, key=lambda m: depth[m.span.root.i]):
         for g in groups:
-            if any(tree_distance(m.span.root, o.span.root) <= 2 for o in g):
+            if any(_same_happening(m, o) for o in g):
                 g.append(m)
                 break
         else:
