@@ -120,11 +120,10 @@ def _surfaces(entry: dict[str, Any]) -> list[str]:
 
 
 def entity_kind(span: Span, gazetteer: Gazetteer) -> str | None:
-    """``company``/``regulator``/``exchange``/``government``/``product``, or None if not an actor."""
+    """``company``/``regulator``/``exchange``/``government``, or ``product`` for a chip the domain
+    layer knows (the model's own PRODUCT entities are cars and phones as often as chips)."""
     if span.id_:
         return span.id_.split("|", 1)[0]
-    if span.label_ == "PRODUCT":
-        return "product"
     if span.label_ in ORG_LABELS:
         return gazetteer.kind_from_name(span.text)
     return None
