@@ -136,11 +136,12 @@ def test_every_route_is_in_the_spec_and_vice_versa(app: Flask, spec: dict[str, A
 
 def test_limits_match_settings(spec: dict[str, Any], settings: Settings) -> None:
     """The request limits in the spec are the ones the service enforces."""
-    props = spec["components"]["schemas"]["ExtractRequest"]["properties"]
+    schemas, responses = spec["components"]["schemas"], spec["components"]["responses"]
+    props = schemas["ExtractRequest"]["properties"]
     assert props["text"]["maxLength"] == settings.max_text_chars
     assert props["event_types"]["maxItems"] == settings.max_event_types
-    assert spec["components"]["schemas"]["ExtractMeta"]["properties"]["characters"]["maximum"] == settings.max_text_chars
-    assert f"{settings.max_body_bytes:,}".replace(",", " ") in spec["components"]["responses"]["ContentTooLarge"]["description"]
+    assert schemas["ExtractMeta"]["properties"]["characters"]["maximum"] == settings.max_text_chars
+    assert f"{settings.max_body_bytes:,}".replace(",", " ") in responses["ContentTooLarge"]["description"]
 
 
 def test_enums_match_the_loaded_ontology(spec: dict[str, Any], engine: Engine) -> None:
