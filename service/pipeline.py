@@ -7,6 +7,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .entities import Gazetteer
+from .tokenizer import BoundedTokenizer
 
 # Components that English pipelines may carry and the extractor never reads. Sentences come
 # from the parser, so the separate sentence recogniser is not needed either.
@@ -18,6 +19,7 @@ def build_pipeline(model: str, gazetteer: Gazetteer) -> Language:
     """Load ``model`` (a package name or path) without unused components and add the domain layer."""
     nlp = spacy.load(model, exclude=list(UNUSED_COMPONENTS))
     _split_final_stop_after_codes(nlp)
+    nlp.tokenizer = BoundedTokenizer(nlp.tokenizer, nlp.vocab)
     nlp.add_pipe("line_breaks", first=True)
     # First in the pipeline: its patterns need only the tokenizer, so adding them is fast,
     # and the statistical recogniser then labels around the names it already knows.
