@@ -1,7 +1,7 @@
 """Finds the words that signal events (cues) and the word lists cues need nearby.
 
 Cue and lexicon terms come from the ontology files. Each term matches on its lower-case form
-or, for lower-case terms, on its lemma, so "unveiled" matches the term "unveil".
+and, for lower-case terms, its regular inflections, so "unveiled" matches the term "unveil".
 """
 from __future__ import annotations
 
@@ -38,15 +38,14 @@ def inflections(word: str) -> list[str]:
 
 def _term_patterns(words: list[str], pos: tuple[str, ...]) -> list[list[dict]]:
     """Patterns for a term: every word as written, or with its first or last word inflected
-    ("took the wraps off" for "take the wraps off", "mass shipments" for "mass shipment")."""
+    ("unveiled", "mass shipments"). Irregular forms are listed as terms in the data files.
+    Matching needs only the tokenizer, so it also runs on text that was not parsed."""
     head_pos = {"POS": {"IN": list(pos)}} if pos else {}
     lower = [{"LOWER": w.lower()} for w in words]
     variants = [lower]
     if " ".join(words) == " ".join(words).lower():
-        variants.append([{"LEMMA": words[0]}, *lower[1:]])
         variants.append([{"LOWER": {"IN": inflections(words[0])}}, *lower[1:]])
         if len(words) > 1:
-            variants.append([*lower[:-1], {"LEMMA": words[-1]}])
             variants.append([*lower[:-1], {"LOWER": {"IN": inflections(words[-1])}}])
     return [[*v[:-1], {**v[-1], **head_pos}] for v in variants]
 

@@ -84,8 +84,8 @@ class EventType:
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise OntologyError(f"{where}: expected a list of non-empty strings")
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise OntologyError(f"{where}: expected a non-empty list of non-empty strings")
     return tuple(value)
 
 
