@@ -36,7 +36,10 @@ class Event:
         return {f.country for f in self.arguments if f.kind == "actors" and f.role == role and f.country}
 
     def date_values(self) -> set[str]:
-        return {f.value for f in self.arguments if f.kind == "dates" and f.value}
+        return _distinguishing_dates(self.arguments)
+
+    def shares_sentence(self, mention: Mention) -> bool:
+        return any(m.sentence.start == mention.sentence.start for m in self.mentions)
 
 
 @dataclass
@@ -54,7 +57,12 @@ class Candidate:
         return {f.country for f in self.arguments if f.kind == "actors" and f.role == role and f.country}
 
     def date_values(self) -> set[str]:
-        return {f.value for f in self.arguments if f.kind == "dates" and f.value}
+        return _distinguishing_dates(self.arguments)
+
+
+def _distinguishing_dates(arguments: list[Found]) -> set[str]:
+    """Dates that tell happenings apart; a headline's dates summarise, so they do not."""
+    return {f.value for f in arguments if f.kind == "dates" and f.value and f.span.sent.start != 0}
 
 
 def _name_key(found: Found) -> str:
@@ -89,9 +97,10 @@ def merge(candidates: list[Candidate], et: EventType) -> list[Event]:
         names = c.names(role)
         target = None
         for e in reversed(events):
-            if e.stage != c.mention.stage or e.polarity != c.mention.polarity:
+            same_sentence = et.one_event_per_sentence and e.shares_sentence(c.mention)
+            if (e.stage != c.mention.stage and not same_sentence) or e.polarity != c.mention.polarity:
                 continue
-            if not _dates_agree(e.date_values(), c.date_values()):
+            if et.dates_split_events and not _dates_agree(e.date_values(), c.date_values()):
                 continue
             same = same_actor(names, e.primary_names(role)) or (
                 by_country and bool(c.countries(role) & e.primary_countries(role)))

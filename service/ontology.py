@@ -57,6 +57,10 @@ class EventType:
     roles: tuple[Role, ...]
     subject_roles: dict[str, dict[str, str]]
     takes_products: bool
+    # Cues of several stages in one sentence report one happening ("unveils X, teases Y").
+    one_event_per_sentence: bool
+    # Mentions with different dates are different happenings (the 2022 rules, the 2023 rules).
+    dates_split_events: bool
     lexicons: dict[str, tuple[str, ...]]
     cues: tuple[Cue, ...]
     source: str = field(default="", compare=False)
@@ -75,6 +79,8 @@ class EventType:
             "roles": [{"name": r.name, "kinds": list(r.kinds), "required": r.required} for r in self.roles],
             "primary_role": self.primary_role,
             "products": self.takes_products,
+            "one_event_per_sentence": self.one_event_per_sentence,
+            "dates_split_events": self.dates_split_events,
             "cues": [
                 {"terms": list(c.terms), "stage": c.stage, "polarity": c.polarity, "needs": list(c.needs),
                  "anaphoric": c.anaphoric}
@@ -143,6 +149,8 @@ def _parse(data: Any, source: str) -> EventType:
         roles=tuple(roles),
         subject_roles={k: dict(v) for k, v in subject_roles.items()},
         takes_products=bool((data.get("arguments") or {}).get("products", False)),
+        one_event_per_sentence=bool(data.get("one_event_per_sentence", False)),
+        dates_split_events=bool(data.get("dates_split_events", False)),
         lexicons=lexicons,
         cues=tuple(cues),
         source=source,
