@@ -8,6 +8,7 @@ company named before them.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
@@ -69,12 +70,16 @@ class DocContext:
         return previous[-1] if previous else None
 
     def topic_company(self, sentence: Span) -> Span | None:
-        """The company the text was just talking about: named in this or the previous two sentences."""
+        """The company the text is about: of those named in this or the previous two sentences,
+        the one named most often so far (the latest mention of it)."""
         starts = self.sentence_starts
         index = max(i for i, start in enumerate(starts) if start <= sentence.start_char)
         window_start = starts[max(0, index - 2)]
-        company = self.antecedent(sentence.end_char)
-        return company if company is not None and company.start_char >= window_start else None
+        recent = [c for c in self.companies if window_start <= c.start_char and c.end_char <= sentence.end_char]
+        if not recent:
+            return None
+        counts = Counter(canonical_name(c) for c in self.companies if c.end_char <= sentence.end_char)
+        return max(reversed(recent), key=lambda c: counts[canonical_name(c)])
 
 
 def _role(kind: str, entity: Span, mention: Mention, et: EventType) -> str | None:
@@ -241,7 +246,8 @@ def find_dates(mention: Mention, ctx: DocContext, future: bool) -> list[Found]:
         verb = governing_verb(ent.root)
         if verb is not None and verb.i != trigger.i and verb.lemma_ in ctx.words.speech_verbs:
             continue
-        value = normalise_date(ent.text, ctx.document_date, future=future)
+        ahead = future or (verb is not None and ctx.words.modality(verb) != "asserted")
+        value = normalise_date(ent.text, ctx.document_date, future=ahead)
         if value is None and ctx.document_date is not None:
             continue
         found.append(Found("dates", ent, value=value))

@@ -41,9 +41,10 @@ class Mention:
 
 
 def _purpose_passive(verb: Token) -> bool:
-    """"GPUs, which are designed to power cars": a passive with a purpose says what a thing is for."""
+    """A passive that says what a thing is or is for: "GPUs, which are designed to power cars",
+    "processors that were designed with U.S. software"."""
     deps = {c.dep_ for c in verb.children}
-    return "auxpass" in deps and "xcomp" in deps
+    return "auxpass" in deps and ("xcomp" in deps or verb.dep_ == "relcl")
 
 
 def _needs_met(match: CueMatch, lexicon_tokens: dict[str, list[Token]], entity_tokens: dict[str, list[Token]],
