@@ -36,18 +36,17 @@ def inflections(word: str) -> list[str]:
     return sorted(forms)
 
 
-def _term_patterns(words: list[str], pos: tuple[str, ...]) -> list[list[dict]]:
+def _term_patterns(words: list[str]) -> list[list[dict]]:
     """Patterns for a term: every word as written, or with its first or last word inflected
     ("unveiled", "mass shipments"). Irregular forms are listed as terms in the data files.
-    Matching needs only the tokenizer, so it also runs on text that was not parsed."""
-    head_pos = {"POS": {"IN": list(pos)}} if pos else {}
+    Patterns test only token text, so they also run on text that was only tokenized."""
     lower = [{"LOWER": w.lower()} for w in words]
     variants = [lower]
     if " ".join(words) == " ".join(words).lower():
         variants.append([{"LOWER": {"IN": inflections(words[0])}}, *lower[1:]])
         if len(words) > 1:
             variants.append([*lower[:-1], {"LOWER": {"IN": inflections(words[-1])}}])
-    return [[*v[:-1], {**v[-1], **head_pos}] for v in variants]
+    return variants
 
 
 class CueFinder:
@@ -63,20 +62,24 @@ class CueFinder:
             for i, cue in enumerate(et.cues):
                 key = f"cue:{et.name}:{i}"
                 self._cues[key] = (et, cue)
-                self.matcher.add(key, [p for term in cue.terms for p in _term_patterns(self._words(term), cue.pos)])
+                self.matcher.add(key, [p for term in cue.terms for p in _term_patterns(self._words(term))])
             for name, terms in et.lexicons.items():
                 key = f"lex:{et.name}:{name}"
                 self._lexicons[key] = (et.name, name)
                 plain = [t for t in terms if not t.startswith("entity:")]
                 if plain:
-                    self.matcher.add(key, [p for term in plain for p in _term_patterns(self._words(term), ())])
+                    self.matcher.add(key, [p for term in plain for p in _term_patterns(self._words(term))])
 
     def _words(self, term: str) -> list[str]:
         """A term split the way the tokenizer splits text, so "first-day" is three tokens."""
         return [t.text for t in self._tokenizer(term)]
 
     def find(self, doc: Doc, types: set[str]) -> tuple[list[CueMatch], dict[tuple[str, str], list[Span]]]:
-        """Cue matches of the requested types and, per (type, lexicon), the matched spans."""
+        """Cue matches of the requested types and, per (type, lexicon), the matched spans.
+
+        On a parsed document a cue's part-of-speech condition applies to its last word; on a
+        document that was only tokenized it cannot, so every form matches (a superset)."""
+        parsed = doc.has_annotation("POS")
         cues: list[CueMatch] = []
         lexicon_hits: dict[tuple[str, str], list[Span]] = {}
         for match_id, start, end in self.matcher(doc):
@@ -84,7 +87,7 @@ class CueFinder:
             span = doc[start:end]
             if key in self._cues:
                 et, cue = self._cues[key]
-                if et.name in types:
+                if et.name in types and not (parsed and cue.pos and span[-1].pos_ not in cue.pos):
                     cues.append(CueMatch(et, cue, span))
             else:
                 lexicon_hits.setdefault(self._lexicons[key], []).append(span)

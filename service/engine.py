@@ -23,6 +23,7 @@ from .events import Candidate, Event, merge
 from .mentions import find_mentions
 from .ontology import EventType, load_ontology
 from .pipeline import build_pipeline
+from .prefilter import Prefilter
 
 ARGUMENT_KINDS = ("actors", "dates", "locations", "products")
 
@@ -37,6 +38,7 @@ class Engine:
         self.words = AttributeWords.load()
         self.nlp = build_pipeline(settings.spacy_model, self.gazetteer)
         self.cues = CueFinder(self.nlp, self.event_types)
+        self.prefilter = Prefilter(self.nlp, self.cues, self.gazetteer)
 
     @property
     def model_info(self) -> dict[str, Any]:
@@ -54,8 +56,10 @@ class Engine:
         texts: Sequence[str],
         document_dates: Sequence[dt.date | None] | None = None,
         event_types: Sequence[str] | None = None,
+        prefilter: bool | None = None,
     ) -> list[list[dict[str, Any]]]:
-        """Events for each text, in order. ``event_types`` limits the types (default: all)."""
+        """Events for each text, in order. ``event_types`` limits the types (default: all);
+        ``prefilter`` overrides the setting that skips texts which cannot hold an event."""
         dates = list(document_dates) if document_dates is not None else [None] * len(texts)
         if len(dates) != len(texts):
             raise ValueError("document_dates must have one entry per text")
@@ -63,8 +67,11 @@ class Engine:
         unknown = wanted - set(self.event_types)
         if unknown:
             raise ValueError(f"unknown event types: {sorted(unknown)}")
+        use_prefilter = self.settings.prefilter if prefilter is None else prefilter
         with self.nlp.memory_zone():
-            return [self._events(doc, day, wanted) for doc, day in zip(self.nlp.pipe(texts), dates)]
+            kept = [not use_prefilter or self.prefilter.could_hold_events(t, wanted) for t in texts]
+            docs = iter(self.nlp.pipe(t for t, keep in zip(texts, kept) if keep))
+            return [self._events(next(docs), day, wanted) if keep else [] for keep, day in zip(kept, dates)]
 
     def _events(self, doc: Doc, document_date: dt.date | None, wanted: set[str]) -> list[dict[str, Any]]:
         cue_matches, lexicon_hits = self.cues.find(doc, wanted)

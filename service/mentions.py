@@ -54,15 +54,20 @@ def _needs_met(match: CueMatch, lexicon_tokens: dict[str, list[Token]], entity_t
         return False
     if match.cue.anaphoric and not any(c.lower_ in DEFINITE for c in root.children if c.dep_ in ("det", "poss")):
         return False
-    if not match.cue.needs:
-        return True
-    for need in match.cue.needs:
-        pool = entity_tokens.get(need.removeprefix("entity:"), []) if need.startswith("entity:") else lexicon_tokens.get(need, [])
-        for t in pool:
-            if match.span.start <= t.i < match.span.end or tree_distance(root, t) > LINK_DISTANCE:
-                continue
-            if t.dep_ not in MODIFIER_DEPS or t.head.i in heads or t.head.i == root.i:
-                return True
+    return all(_near(match, need, lexicon_tokens, entity_tokens, heads) for need in match.cue.also) and (
+        not match.cue.needs or any(_near(match, need, lexicon_tokens, entity_tokens, heads) for need in match.cue.needs))
+
+
+def _near(match: CueMatch, need: str, lexicon_tokens: dict[str, list[Token]], entity_tokens: dict[str, list[Token]],
+          heads: set[int]) -> bool:
+    """Whether a word of lexicon ``need`` (or an entity of kind ``entity:<kind>``) is close to the cue."""
+    root = match.span.root
+    pool = entity_tokens.get(need.removeprefix("entity:"), []) if need.startswith("entity:") else lexicon_tokens.get(need, [])
+    for t in pool:
+        if match.span.start <= t.i < match.span.end or tree_distance(root, t) > LINK_DISTANCE:
+            continue
+        if t.dep_ not in MODIFIER_DEPS or t.head.i in heads or t.head.i == root.i:
+            return True
     return False
 
 

@@ -29,6 +29,8 @@ class Cue:
     polarity: str = "positive"
     pos: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
+    # Word lists that must ALL be near as well ("restrict" needs an export word and a technology).
+    also: tuple[str, ...] = ()
     # A definite noun that refers back to a happening reported earlier ("the rules", "the
     # offering"): it adds a mention to that event and never starts one.
     anaphoric: bool = False
@@ -82,7 +84,7 @@ class EventType:
             "one_event_per_sentence": self.one_event_per_sentence,
             "dates_split_events": self.dates_split_events,
             "cues": [
-                {"terms": list(c.terms), "stage": c.stage, "polarity": c.polarity, "needs": list(c.needs),
+                {"terms": list(c.terms), "stage": c.stage, "polarity": c.polarity, "needs": list(c.needs), "also": list(c.also),
                  "anaphoric": c.anaphoric}
                 for c in self.cues
             ],
@@ -129,13 +131,14 @@ def _parse(data: Any, source: str) -> EventType:
             polarity=spec.get("polarity", "positive"),
             pos=tuple(spec.get("pos") or ()),
             needs=tuple(spec.get("needs") or ()),
+            also=tuple(spec.get("also") or ()),
             anaphoric=bool(spec.get("anaphoric", False)),
         )
         if cue.stage is not None and cue.stage not in stages:
             raise OntologyError(f"{where}: stage {cue.stage!r} is not one of {stages}")
         if cue.polarity not in POLARITIES:
             raise OntologyError(f"{where}: polarity {cue.polarity!r} is not one of {POLARITIES}")
-        for need in cue.needs:
+        for need in (*cue.needs, *cue.also):
             kind = need.removeprefix("entity:")
             if need not in lexicons and not (need.startswith("entity:") and kind in ENTITY_KINDS):
                 raise OntologyError(f"{where}: needs {need!r}, which is neither a lexicon nor entity:<kind>")
