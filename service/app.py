@@ -11,6 +11,7 @@ from .api import bp
 from .config import Settings
 from .engine import Engine
 from .errors import register_error_handlers
+from .playground import bp as playground_bp
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None, **overrides: Any) -> Flask:
@@ -28,5 +29,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         max_event_types=settings.max_event_types,
     )
     app.register_blueprint(bp)
+    app.register_blueprint(playground_bp)
     register_error_handlers(app)
     return app
