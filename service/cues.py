@@ -36,6 +36,9 @@ def inflections(word: str) -> list[str]:
     return sorted(forms)
 
 
+DETERMINER = {"LOWER": {"IN": ["its", "their", "the", "a", "an", "his", "her", "our"]}, "OP": "?"}
+
+
 def _term_patterns(words: list[str]) -> list[list[dict]]:
     """Patterns for a term: every word as written, or with its first or last word inflected
     ("unveiled", "mass shipments"). Irregular forms are listed as terms in the data files.
@@ -46,6 +49,9 @@ def _term_patterns(words: list[str]) -> list[list[dict]]:
         variants.append([{"LOWER": {"IN": inflections(words[0])}}, *lower[1:]])
         if len(words) > 1:
             variants.append([*lower[:-1], {"LOWER": {"IN": inflections(words[-1])}}])
+            # A verb and its object may have a determiner between them: "received its registration".
+            if len(words) == 2:
+                variants.append([variants[1][0], DETERMINER, *lower[1:]])
     return variants
 
 
