@@ -32,6 +32,8 @@ PHRASE_DISTANCE = 3
 COMPANY_REFERENCES = frozenset({"company", "firm", "chipmaker", "group", "it", "its", "start-up",
                                 "startup", "designer", "developer", "maker", "business"})
 AUTHORITY_KINDS = frozenset({"government", "regulator"})
+# Focus adverbs that open a noun phrase but are not part of what it names ("only foreign chips").
+FOCUS_WORDS = frozenset({"only", "just", "even", "also"})
 
 
 @dataclass
@@ -291,7 +293,7 @@ def find_products(mention: Mention, et: EventType, ctx: DocContext) -> list[Foun
     if not et.takes_products:
         return []
     trigger = mention.trigger.root
-    found = [Found("products", e) for e in mention.sentence.ents
+    found = [Found("products", product_phrase(e, et, ctx)) for e in mention.sentence.ents
              if e.label_ == "PRODUCT" and tree_distance(e.root, trigger) <= PRODUCT_DISTANCE]
     covered = {(f.span.start, f.span.end) for f in found}
     tech = set(et.lexicons.get("tech", ()))
@@ -309,8 +311,50 @@ def find_products(mention: Mention, et: EventType, ctx: DocContext) -> list[Foun
     return found
 
 
+def product_phrase(ent: Span, et: EventType, ctx: DocContext) -> Span:
+    """A product line named as a modifier stands for the phrase it modifies: "Ascend AI chips"."""
+    head = ent.root.head
+    chip_words = {w for name in et.lexicons for w in et.lexicons[name] if not w.startswith("entity:")}
+    if (ctx.gazetteer.is_family(ent) and ent.root.dep_ in ("compound", "amod", "nmod") and head.i >= ent.end
+            and (head.lemma_ in chip_words or head.lower_ in chip_words)):
+        return ent.doc[ent.start:head.i + 1]
+    return ent
+
+
 def _strip_determiners(chunk: Span) -> Span | None:
     start = chunk.start
-    while start < chunk.end and chunk.doc[start].dep_ in ("det", "poss", "case", "nummod", "predet"):
+    while start < chunk.end and (chunk.doc[start].dep_ in ("det", "poss", "case", "nummod", "predet")
+                                 or chunk.doc[start].lower_ in FOCUS_WORDS):
         start += 1
     return chunk.doc[start:chunk.end] if start < chunk.end else None
+
+
+def continuation_sentences(mentioned: set[int], products: list[Found], developer_names: set[str],
+                           ctx: DocContext) -> list[tuple[Span, list[Span]]]:
+    """Sentences, not yet mentions, that name a chip of the event's developer or of a product
+    line the event already has, with those chips: a roadmap told over several sentences."""
+    families = {p.span.text.split()[0] for p in products}
+    result = []
+    for sentence in ctx.doc.sents:
+        if sentence.start in mentioned:
+            continue
+        chips = [e for e in sentence.ents if e.label_ == "PRODUCT" and entity_kind(e, ctx.gazetteer) == "product"
+                 and ((ctx.gazetteer.product_developer(e) or "").casefold() in developer_names
+                      or e.text.split()[0] in families)]
+        if chips:
+            result.append((sentence, chips))
+    return result
+
+
+def dates_near(chips: list[Span], ctx: DocContext) -> list[Found]:
+    """DATE entities within three dependency edges of one of ``chips``, normalised."""
+    sentence = chips[0].sent
+    found = []
+    for ent in sentence.ents:
+        if ent.label_ == "DATE" and min(tree_distance(ent.root, c.root) for c in chips) <= 3:
+            verb = governing_verb(ent.root)
+            ahead = verb is not None and ctx.words.modality(verb) != "asserted"
+            value = normalise_date(ent.text, ctx.document_date, future=ahead)
+            if value is not None or ctx.document_date is None:
+                found.append(Found("dates", ent, value=value))
+    return found

@@ -14,13 +14,14 @@ from typing import Any
 import spacy
 from spacy.tokens import Doc, Span
 
-from .arguments import DocContext, Found, find_actors, find_dates, find_locations, find_products
+from .arguments import (DocContext, Found, continuation_sentences, dates_near, find_actors, find_dates,
+                        find_locations, find_products, product_phrase)
 from .attributes import AttributeWords
 from .config import Settings
 from .cues import CueFinder
 from .entities import Gazetteer
 from .events import Candidate, Event, merge
-from .mentions import find_mentions
+from .mentions import Mention, find_mentions
 from .ontology import EventType, load_ontology
 from .pipeline import build_pipeline
 from .prefilter import Prefilter
@@ -84,6 +85,11 @@ class Engine:
             et = self.event_types[name]
             candidates = [self._candidate(m, et, ctx) for m in mentions if m.type == name]
             events.extend(e for e in merge(candidates, et) if self._complete(e, et))
+        mentioned = {m.sentence.start for m in mentions}
+        for event in events:
+            et = self.event_types[event.type]
+            if et.continues_on_products:
+                self._continue_on_products(event, et, ctx, mentioned)
         events.sort(key=lambda e: e.mentions[0].trigger.start)
         return [_event_dict(f"ev{i + 1}", e) for i, e in enumerate(events)]
 
@@ -97,6 +103,19 @@ class Engine:
         args = actors + find_dates(mention, ctx, future=modality != "asserted")
         args += find_locations(mention, ctx, taken) + find_products(mention, et, ctx)
         return Candidate(mention, modality, args)
+
+    @staticmethod
+    def _continue_on_products(event: Event, et: EventType, ctx: DocContext, mentioned: set[int]) -> None:
+        """Add the sentences that go on about the event's chips as mentions of it."""
+        developers = event.primary_names(et.primary_role)
+        products = [f for f in event.arguments if f.kind == "products"]
+        if not developers:
+            return
+        for sentence, chips in continuation_sentences(mentioned, products, developers, ctx):
+            mention = Mention(et.name, None, event.polarity, chips[0], sentence, [c.root for c in chips], anaphoric=True)
+            found = [Found("products", product_phrase(c, et, ctx)) for c in chips] + dates_near(chips, ctx)
+            event.add(Candidate(mention, event.modality, found))
+            mentioned.add(sentence.start)
 
     @staticmethod
     def _complete(event: Event, et: EventType) -> bool:

@@ -65,6 +65,10 @@ class Gazetteer:
         """The home country the gazetteer gives for a known organisation."""
         return self.countries.get(canonical_name(span))
 
+    def is_family(self, span: Span) -> bool:
+        """Whether a product entity names only a product line ("Ascend"), not a model."""
+        return span.text in {f["name"] for f in self.families}
+
     def product_developer(self, span: Span) -> str | None:
         """The canonical developer of a known chip or chip family, if the gazetteer says."""
         return self.developers.get(canonical_name(span))

@@ -63,6 +63,9 @@ class EventType:
     one_event_per_sentence: bool
     # Mentions with different dates are different happenings (the 2022 rules, the 2023 rules).
     dates_split_events: bool
+    # Sentences that go on about the event's products ("The Ascend 960 is due in 2027") are
+    # mentions of it too, with their products and dates.
+    continues_on_products: bool
     lexicons: dict[str, tuple[str, ...]]
     cues: tuple[Cue, ...]
     source: str = field(default="", compare=False)
@@ -83,6 +86,7 @@ class EventType:
             "products": self.takes_products,
             "one_event_per_sentence": self.one_event_per_sentence,
             "dates_split_events": self.dates_split_events,
+            "continues_on_products": self.continues_on_products,
             "cues": [
                 {"terms": list(c.terms), "stage": c.stage, "polarity": c.polarity, "needs": list(c.needs), "also": list(c.also),
                  "anaphoric": c.anaphoric}
@@ -154,6 +158,7 @@ def _parse(data: Any, source: str) -> EventType:
         takes_products=bool((data.get("arguments") or {}).get("products", False)),
         one_event_per_sentence=bool(data.get("one_event_per_sentence", False)),
         dates_split_events=bool(data.get("dates_split_events", False)),
+        continues_on_products=bool(data.get("continues_on_products", False)),
         lexicons=lexicons,
         cues=tuple(cues),
         source=source,
