@@ -285,7 +285,8 @@ def _is_dateline(ent: Span) -> bool:
     if ent.start - sentence.start > 5:
         return False
     following = ent.doc[ent.end:min(ent.end + 4, sentence.end)]
-    return any(t.text in ("—", "–", "-", "(") for t in following) or (ent.text.isupper() and len(ent.text) > 3)
+    shouted = ent.text.isupper() and ent.text.replace(" ", "").isalpha() and len(ent.text) > 3
+    return any(t.text in ("—", "–", "-", "(") for t in following) or shouted
 
 
 def find_products(mention: Mention, et: EventType, ctx: DocContext) -> list[Found]:
