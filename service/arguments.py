@@ -249,11 +249,27 @@ def find_dates(mention: Mention, ctx: DocContext, future: bool) -> list[Found]:
         if verb is not None and verb.i != trigger.i and verb.lemma_ in ctx.words.speech_verbs:
             continue
         ahead = future or (verb is not None and ctx.words.modality(verb) != "asserted")
-        value = normalise_date(ent.text, ctx.document_date, future=ahead)
+        phrase = date_phrase(ent)
+        value = normalise_date(phrase.text, ctx.document_date, future=ahead)
         if value is None and ctx.document_date is not None:
             continue
-        found.append(Found("dates", ent, value=value))
+        found.append(Found("dates", phrase, value=value))
     return found
+
+
+def date_phrase(ent: Span) -> Span:
+    """The words that say when: "before the summer", "in 30 days", "July" of "as early as July",
+    "last year" of "last year's"."""
+    doc = ent.doc
+    start, end = ent.start, ent.end
+    if doc[start].lower_ == "as":
+        while start < end - 1 and doc[start].lower_ in ("as", "early", "soon"):
+            start += 1
+    if end - start > 1 and doc[end - 1].lower_ in ("'s", "’s"):
+        end -= 1
+    if start == ent.start and start > ent.sent.start and doc[start - 1].lower_ in ("before", "after", "in"):
+        start -= 1
+    return doc[start:end]
 
 
 def find_locations(mention: Mention, ctx: DocContext, actor_spans: set[tuple[int, int]]) -> list[Found]:
@@ -355,7 +371,8 @@ def dates_near(chips: list[Span], ctx: DocContext) -> list[Found]:
         if ent.label_ == "DATE" and min(tree_distance(ent.root, c.root) for c in chips) <= 3:
             verb = governing_verb(ent.root)
             ahead = verb is not None and ctx.words.modality(verb) != "asserted"
-            value = normalise_date(ent.text, ctx.document_date, future=ahead)
+            phrase = date_phrase(ent)
+            value = normalise_date(phrase.text, ctx.document_date, future=ahead)
             if value is not None or ctx.document_date is None:
-                found.append(Found("dates", ent, value=value))
+                found.append(Found("dates", phrase, value=value))
     return found
