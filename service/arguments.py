@@ -32,6 +32,8 @@ PHRASE_DISTANCE = 3
 COMPANY_REFERENCES = frozenset({"company", "firm", "chipmaker", "group", "it", "its", "start-up",
                                 "startup", "designer", "developer", "maker", "business"})
 AUTHORITY_KINDS = frozenset({"government", "regulator"})
+# An entity that only names or compares ("often called China's Nvidia") does nothing.
+NAME_GIVING_DEPS = frozenset({"attr", "oprd"})
 # Focus adverbs that open a noun phrase but are not part of what it names ("only foreign chips").
 FOCUS_WORDS = frozenset({"only", "just", "even", "also"})
 
@@ -90,8 +92,11 @@ def _role(kind: str, entity: Span, mention: Mention, et: EventType) -> str | Non
         by_subject = et.subject_roles.get(mention.stage, {})
         if kind in by_subject:
             return by_subject[kind]
-    ranked = sorted((r.kinds.index(kind), i, r.name) for i, r in enumerate(et.roles) if kind in r.kinds)
-    return ranked[0][2] if ranked else None
+    ranked = sorted((r.kinds.index(kind), i, r) for i, r in enumerate(et.roles) if kind in r.kinds)
+    if not ranked:
+        return None
+    role = ranked[0][2]
+    return role.name if not role.stages or mention.stage is None or mention.stage in role.stages else None
 
 
 def _actor_candidates(mention: Mention, et: EventType, ctx: DocContext) -> list[tuple[int, Found]]:
@@ -99,7 +104,7 @@ def _actor_candidates(mention: Mention, et: EventType, ctx: DocContext) -> list[
     near = [mention.trigger.root, *mention.cues]
     out: list[tuple[int, Found]] = []
     for ent in mention.sentence.ents:
-        if _is_dateline(ent):
+        if _is_dateline(ent) or ent.root.dep_ in NAME_GIVING_DEPS:
             continue
         kind = entity_kind(ent, ctx.gazetteer)
         if kind is None and ent.label_ in ("GPE", "NORP") and _is_authority_place(ent, trigger, et):

@@ -45,6 +45,8 @@ class Role:
     required: bool = False
     # Prepositions that attach a company in this role to the trigger ("with TSMC", "by Intel").
     linked_by: tuple[str, ...] = ()
+    # Stages at which the role exists (empty: all); a regulator only approves at approval.
+    stages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,8 @@ class EventType:
             "description": self.description,
             "stages": list(self.stages),
             "default_stage": self.default_stage,
-            "roles": [{"name": r.name, "kinds": list(r.kinds), "required": r.required} for r in self.roles],
+            "roles": [{"name": r.name, "kinds": list(r.kinds), "required": r.required, "stages": list(r.stages)}
+                      for r in self.roles],
             "primary_role": self.primary_role,
             "products": self.takes_products,
             "one_event_per_sentence": self.one_event_per_sentence,
@@ -117,7 +120,11 @@ def _parse(data: Any, source: str) -> EventType:
         unknown = set(kinds) - set(ENTITY_KINDS)
         if unknown:
             raise OntologyError(f"{source}: roles.{role_name} has unknown kinds {sorted(unknown)}")
-        roles.append(Role(role_name, kinds, bool(spec.get("required", False)), tuple(spec.get("linked_by") or ())))
+        role_stages = tuple(spec.get("stages") or ())
+        if not set(role_stages) <= set(stages):
+            raise OntologyError(f"{source}: roles.{role_name}.stages names an unknown stage")
+        roles.append(Role(role_name, kinds, bool(spec.get("required", False)), tuple(spec.get("linked_by") or ()),
+                          role_stages))
     role_names = {r.name for r in roles}
     if data["primary_role"] not in role_names:
         raise OntologyError(f"{source}: primary_role {data['primary_role']!r} is not a role")
