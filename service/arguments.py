@@ -34,6 +34,8 @@ COMPANY_REFERENCES = frozenset({"company", "firm", "chipmaker", "group", "it", "
 AUTHORITY_KINDS = frozenset({"government", "regulator"})
 # An entity that only names or compares ("often called China's Nvidia") does nothing.
 NAME_GIVING_DEPS = frozenset({"attr", "oprd"})
+# Pronouns by which a speaker reports its own act ("said it would", "said they had").
+SELF_REFERENCES = frozenset({"it", "they", "we"})
 # Focus adverbs that open a noun phrase but are not part of what it names ("only foreign chips").
 FOCUS_WORDS = frozenset({"only", "just", "even", "also"})
 
@@ -140,8 +142,14 @@ def _home_country(ent: Span, ctx: DocContext) -> str | None:
 def _is_source(ent: Span, trigger: Token, ctx: DocContext) -> bool:
     """Whether ``ent`` only reports the happening: the subject of a speech verb above the trigger."""
     head = doer_head(ent)
-    return (head is not None and head.i != trigger.i and head.lemma_ in ctx.words.speech_verbs
-            and any(t.i == head.i for t in ancestors(trigger)))
+    if head is None or head.i == trigger.i or head.lemma_ not in ctx.words.speech_verbs:
+        return False
+    chain = ancestors(trigger)
+    if not any(t.i == head.i for t in chain):
+        return False
+    # "Japan's ministry said it will restrict exports": the speaker is the doer.
+    clause = chain[:[t.i for t in chain].index(head.i)]
+    return not any(c.dep_ in ("nsubj", "nsubjpass") and c.lower_ in SELF_REFERENCES for t in clause for c in t.children)
 
 
 def _is_authority_place(ent: Span, trigger: Token, et: EventType) -> bool:
@@ -307,7 +315,8 @@ def _is_dateline(ent: Span) -> bool:
         return False
     following = ent.doc[ent.end:min(ent.end + 4, sentence.end)]
     shouted = ent.text.isupper() and ent.text.replace(" ", "").isalpha() and len(ent.text) > 3
-    return any(t.text in ("—", "–", "-", "(") for t in following) or shouted
+    spaced_dash = any(t.text in ("—", "–", "-") and (t.whitespace_ or ent.doc[t.i - 1].whitespace_) for t in following)
+    return spaced_dash or any(t.text == "(" for t in following) or shouted
 
 
 def find_products(mention: Mention, et: EventType, ctx: DocContext) -> list[Found]:
@@ -334,12 +343,14 @@ def find_products(mention: Mention, et: EventType, ctx: DocContext) -> list[Foun
 
 
 def product_phrase(ent: Span, et: EventType, ctx: DocContext) -> Span:
-    """A product line named as a modifier stands for the phrase it modifies: "Ascend AI chips"."""
+    """A product line or technology named as a modifier stands for the phrase it modifies:
+    "Ascend AI chips", "older DUV machines". A model ("H20 chip") stands for itself."""
     head = ent.root.head
     chip_words = {w for name in et.lexicons for w in et.lexicons[name] if not w.startswith("entity:")}
-    if (ctx.gazetteer.is_family(ent) and ent.root.dep_ in ("compound", "amod", "nmod") and head.i >= ent.end
-            and (head.lemma_ in chip_words or head.lower_ in chip_words)):
-        return ent.doc[ent.start:head.i + 1]
+    if (not any(ch.isdigit() for ch in ent.text) and ent.root.dep_ in ("compound", "amod", "nmod")
+            and head.i >= ent.end and (head.lemma_ in chip_words or head.lower_ in chip_words)):
+        start = min([ent.start] + [t.i for t in head.lefts if t.dep_ in ("amod", "compound")])
+        return _strip_determiners(ent.doc[start:head.i + 1]) or ent
     return ent
 
 

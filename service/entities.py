@@ -93,9 +93,11 @@ class Gazetteer:
         for shape in self.code_shapes:
             token = {"TEXT": {"REGEX": shape, "NOT_IN": known}}
             patterns.append({"label": "PRODUCT", "pattern": [token], "id": "product|"})
-            for family in self.families:
-                fam = [{"ORTH": word} for word in family["name"].split()]
-                patterns.append({"label": "PRODUCT", "pattern": fam + [token], "id": f"product|{family['name']}"})
+        # After a product line's name any short token with a digit is a model: "Snapdragon X3".
+        model = {"TEXT": {"REGEX": r"^(?=.*\d)[A-Za-z0-9+-]{1,8}$"}}
+        for family in self.families:
+            fam = [{"ORTH": word} for word in family["name"].split()]
+            patterns.append({"label": "PRODUCT", "pattern": fam + [model], "id": f"product|{family['name']}"})
         return patterns
 
     def authority_patterns(self) -> list[dict[str, Any]]:

@@ -17,9 +17,11 @@ from .ontology import EventType
 from .syntax import ancestors, tree_distance
 
 LINK_DISTANCE = 3
-# A verb cue used as a noun modifier describes a thing rather than reporting a happening:
-# "chips designed to comply with the rules", "Chinese-made processors".
+# A participle cue used as a noun modifier describes a thing rather than reporting a
+# happening: "chips designed to comply with the rules", "Chinese-made processors". An
+# infinitive is a happening: "a plan to list on the KOSPI".
 DESCRIPTIVE_DEPS = ("acl", "amod")
+PARTICIPLE_TAGS = ("VBN", "VBG")
 # A needed word that only modifies another noun counts only if that noun is needed too:
 # "chip" in "AI chip designer Cambricon" does not make "debut" a chip launch.
 MODIFIER_DEPS = ("compound", "amod", "nmod", "npadvmod")
@@ -52,7 +54,8 @@ def _purpose_passive(verb: Token) -> bool:
 def _needs_met(match: CueMatch, lexicon_tokens: dict[str, list[Token]], entity_tokens: dict[str, list[Token]],
                heads: set[int]) -> bool:
     root = match.span.root
-    if root.pos_ == "VERB" and (root.dep_ in DESCRIPTIVE_DEPS or _purpose_passive(root)):
+    if root.pos_ == "VERB" and ((root.dep_ in DESCRIPTIVE_DEPS and root.tag_ in PARTICIPLE_TAGS)
+                                or _purpose_passive(root)):
         return False
     if match.cue.stage and root.dep_ in ("compound", "amod") and root.head.i not in heads:
         return False
