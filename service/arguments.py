@@ -25,19 +25,11 @@ ACTOR_DISTANCE = 5
 DATE_DISTANCE = 6
 PLACE_DISTANCE = 3
 PHRASE_PLACE_DISTANCE = 6
-PLACE_PREPOSITIONS = frozenset({"to", "in", "into", "from", "across", "throughout"})
 PRODUCT_DISTANCE = 7
 PHRASE_DISTANCE = 3
-# Common nouns and pronouns that stand for the company named before them.
-COMPANY_REFERENCES = frozenset({"company", "firm", "chipmaker", "group", "it", "its", "start-up",
-                                "startup", "designer", "developer", "maker", "business"})
 AUTHORITY_KINDS = frozenset({"government", "regulator"})
 # An entity that only names or compares ("often called China's Nvidia") does nothing.
 NAME_GIVING_DEPS = frozenset({"attr", "oprd"})
-# Pronouns by which a speaker reports its own act ("said it would", "said they had").
-SELF_REFERENCES = frozenset({"it", "they", "we"})
-# Focus adverbs that open a noun phrase but are not part of what it names ("only foreign chips").
-FOCUS_WORDS = frozenset({"only", "just", "even", "also"})
 
 
 @dataclass
@@ -149,7 +141,7 @@ def _is_source(ent: Span, trigger: Token, ctx: DocContext) -> bool:
         return False
     # "Japan's ministry said it will restrict exports": the speaker is the doer.
     clause = chain[:[t.i for t in chain].index(head.i)]
-    return not any(c.dep_ in ("nsubj", "nsubjpass") and c.lower_ in SELF_REFERENCES for t in clause for c in t.children)
+    return not any(c.dep_ in ("nsubj", "nsubjpass") and c.lower_ in ctx.words.self_references for t in clause for c in t.children)
 
 
 def _is_authority_place(ent: Span, trigger: Token, et: EventType) -> bool:
@@ -242,11 +234,11 @@ def _one_doer(actors: list[Found], mention: Mention, et: EventType) -> list[Foun
 def _referent(mention: Mention, ctx: DocContext) -> Span | None:
     """The company that a pronoun or "the company" doing the trigger refers to."""
     trigger = mention.trigger.root
+    references = ctx.words.company_references
     for tok in [trigger, *ancestors(trigger)[1:4]]:
         for child in tok.children:
-            if child.dep_ in ("nsubj", "nsubjpass", "poss") and child.lower_ in COMPANY_REFERENCES | {"chipmaker"}:
-                return ctx.antecedent(child.idx)
-            if child.dep_ in ("nsubj", "nsubjpass", "poss") and child.lemma_.lower() in COMPANY_REFERENCES:
+            if child.dep_ in ("nsubj", "nsubjpass", "poss") and (
+                    child.lower_ in references or child.lemma_.lower() in references):
                 return ctx.antecedent(child.idx)
     return None
 
@@ -299,7 +291,7 @@ def find_locations(mention: Mention, ctx: DocContext, actor_spans: set[tuple[int
         if ent.end < len(ent.doc) and ent.doc[ent.end].text in ("-based", "based") or ent.text.endswith("-based"):
             continue
         distance = min(tree_distance(ent.root, t) for t in near)
-        directed = ent.root.dep_ == "pobj" and ent.root.head.lower_ in PLACE_PREPOSITIONS
+        directed = ent.root.dep_ == "pobj" and ent.root.head.lower_ in ctx.words.place_prepositions
         if distance > PLACE_DISTANCE and not (directed and distance <= PHRASE_PLACE_DISTANCE):
             continue
         country = country_of(ent.text)
@@ -336,7 +328,7 @@ def find_products(mention: Mention, et: EventType, ctx: DocContext) -> list[Foun
                 continue
             if tree_distance(chunk.root, trigger) > PHRASE_DISTANCE:
                 continue
-            phrase = _strip_determiners(chunk)
+            phrase = _strip_determiners(chunk, ctx.words.focus_words)
             if phrase is not None and (phrase.start, phrase.end) not in covered and len(phrase) > 1:
                 found.append(Found("products", phrase))
     return found
@@ -350,14 +342,14 @@ def product_phrase(ent: Span, et: EventType, ctx: DocContext) -> Span:
     if (not any(ch.isdigit() for ch in ent.text) and ent.root.dep_ in ("compound", "amod", "nmod")
             and head.i >= ent.end and (head.lemma_ in chip_words or head.lower_ in chip_words)):
         start = min([ent.start] + [t.i for t in head.lefts if t.dep_ in ("amod", "compound")])
-        return _strip_determiners(ent.doc[start:head.i + 1]) or ent
+        return _strip_determiners(ent.doc[start:head.i + 1], ctx.words.focus_words) or ent
     return ent
 
 
-def _strip_determiners(chunk: Span) -> Span | None:
+def _strip_determiners(chunk: Span, focus_words: frozenset[str]) -> Span | None:
     start = chunk.start
     while start < chunk.end and (chunk.doc[start].dep_ in ("det", "poss", "case", "nummod", "predet")
-                                 or chunk.doc[start].lower_ in FOCUS_WORDS):
+                                 or chunk.doc[start].lower_ in focus_words):
         start += 1
     return chunk.doc[start:chunk.end] if start < chunk.end else None
 

@@ -1,4 +1,6 @@
-"""Polarity and modality of a mention, read from the words around its trigger."""
+"""Function words the extractor reads: modality, negation, speech, references, focus.
+
+Polarity and modality of a mention are read from the words around its trigger."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,6 +22,10 @@ class AttributeWords:
     speculated: frozenset[str]
     negation: frozenset[str]
     speech_verbs: frozenset[str]
+    company_references: frozenset[str]
+    self_references: frozenset[str]
+    focus_words: frozenset[str]
+    place_prepositions: frozenset[str]
 
     @classmethod
     def load(cls) -> "AttributeWords":
@@ -30,6 +36,10 @@ class AttributeWords:
             speculated=frozenset(data["modality"]["speculated"]),
             negation=frozenset(data["negation"]),
             speech_verbs=frozenset(data["speech_verbs"]),
+            company_references=frozenset(data["company_references"]),
+            self_references=frozenset(data["self_references"]),
+            focus_words=frozenset(data["focus_words"]),
+            place_prepositions=frozenset(data["place_prepositions"]),
         )
 
     def _context(self, trigger: Token) -> list[Token]:
