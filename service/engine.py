@@ -107,7 +107,7 @@ class Engine:
     @staticmethod
     def _continue_on_products(event: Event, et: EventType, ctx: DocContext, mentioned: set[int]) -> None:
         """Add the sentences that go on about the event's chips as mentions of it."""
-        developers = event.primary_names(et.primary_role)
+        developers = event.names(et.primary_role)
         products = [f for f in event.arguments if f.kind == "products"]
         if not developers:
             return

@@ -13,8 +13,26 @@ from .mentions import Mention
 from .ontology import EventType
 
 
+class _Arguments:
+    """Questions merging asks of anything that holds arguments."""
+
+    arguments: list[Found]
+
+    def names(self, role: str) -> set[str]:
+        """Names of the actors in ``role``."""
+        return {_name_key(f) for f in self.arguments if f.kind == "actors" and f.role == role}
+
+    def countries(self, role: str) -> set[str]:
+        """Countries of the actors in ``role``."""
+        return {f.country for f in self.arguments if f.kind == "actors" and f.role == role and f.country}
+
+    def date_values(self) -> set[str]:
+        """Dates that tell happenings apart."""
+        return _distinguishing_dates(self.arguments)
+
+
 @dataclass
-class Event:
+class Event(_Arguments):
     """A happening with every mention that reports it and the arguments found for them."""
 
     type: str
@@ -29,35 +47,17 @@ class Event:
         self.mentions.append(candidate.mention)
         self.arguments.extend(candidate.arguments)
 
-    def primary_names(self, role: str) -> set[str]:
-        return {_name_key(f) for f in self.arguments if f.kind == "actors" and f.role == role}
-
-    def primary_countries(self, role: str) -> set[str]:
-        return {f.country for f in self.arguments if f.kind == "actors" and f.role == role and f.country}
-
-    def date_values(self) -> set[str]:
-        return _distinguishing_dates(self.arguments)
-
     def shares_sentence(self, mention: Mention) -> bool:
         return any(m.sentence.start == mention.sentence.start for m in self.mentions)
 
 
 @dataclass
-class Candidate:
+class Candidate(_Arguments):
     """A mention with its own arguments and attributes, before merging."""
 
     mention: Mention
     modality: str
     arguments: list[Found]
-
-    def names(self, role: str) -> set[str]:
-        return {_name_key(f) for f in self.arguments if f.kind == "actors" and f.role == role}
-
-    def countries(self, role: str) -> set[str]:
-        return {f.country for f in self.arguments if f.kind == "actors" and f.role == role and f.country}
-
-    def date_values(self) -> set[str]:
-        return _distinguishing_dates(self.arguments)
 
 
 def _distinguishing_dates(arguments: list[Found]) -> set[str]:
@@ -102,8 +102,8 @@ def merge(candidates: list[Candidate], et: EventType) -> list[Event]:
                 continue
             if et.dates_split_events and not _dates_agree(e.date_values(), c.date_values()):
                 continue
-            same = same_actor(names, e.primary_names(role)) or (
-                by_country and bool(c.countries(role) & e.primary_countries(role)))
+            same = same_actor(names, e.names(role)) or (
+                by_country and bool(c.countries(role) & e.countries(role)))
             if (names and same) or (not names and e is events[-1]):
                 target = e
                 break
@@ -114,7 +114,7 @@ def merge(candidates: list[Candidate], et: EventType) -> list[Event]:
     order = {s: i for i, s in enumerate(et.stages)}
     for c in (c for c in candidates if c.mention.stage is None and not c.mention.anaphoric):
         names = c.names(role)
-        fits = [e for e in events if e.polarity == "positive" and (same_actor(names, e.primary_names(role)) if names else True)]
+        fits = [e for e in events if e.polarity == "positive" and (same_actor(names, e.names(role)) if names else True)]
         if fits:
             target = max(fits, key=lambda e: order[e.stage or et.default_stage])
         else:
