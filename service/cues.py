@@ -101,7 +101,9 @@ class CueFinder:
 
 
 def _longest_first(matches: list[CueMatch]) -> list[CueMatch]:
-    """Drop cue matches of a type inside a longer match of the same type ("mass production" over "production")."""
+    """Drop cue matches of a type inside a longer match of the same type ("mass production" over
+    "production"). A word that is both a step and a reference back ("the approval") keeps both
+    readings; the needs decide which one holds."""
     kept: list[CueMatch] = []
     for m in sorted(matches, key=lambda m: (-(m.span.end - m.span.start), m.span.start)):
         inside = any(
@@ -109,7 +111,8 @@ def _longest_first(matches: list[CueMatch]) -> list[CueMatch]:
             and k.span != m.span
             for k in kept
         )
-        same = any(k.event_type.name == m.event_type.name and k.span == m.span for k in kept)
+        same = any(k.event_type.name == m.event_type.name and k.span == m.span
+                   and k.cue.anaphoric == m.cue.anaphoric for k in kept)
         if not inside and not same:
             kept.append(m)
     return sorted(kept, key=lambda m: m.span.start)

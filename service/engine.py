@@ -93,7 +93,7 @@ class Engine:
         events.sort(key=lambda e: e.mentions[0].trigger.start)
         return [_event_dict(f"ev{i + 1}", e) for i, e in enumerate(events)]
 
-    def _candidate(self, mention, et: EventType, ctx: DocContext) -> Candidate:
+    def _candidate(self, mention: Mention, et: EventType, ctx: DocContext) -> Candidate:
         trigger = mention.trigger.root
         modality = self.words.modality(trigger)
         if self.words.negated(trigger):

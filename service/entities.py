@@ -14,7 +14,9 @@ from typing import Any
 
 import yaml
 from spacy.language import Language
+from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
 
 DATA_DIR = Path(__file__).parent / "data"
 ORG_LABELS = ("ORG",)
@@ -38,6 +40,7 @@ class Gazetteer:
     code_exceptions: frozenset[str]
     authority_nouns: dict[str, list[str]]
     kind_words: dict[str, list[str]]
+    company_suffixes: list[str]
     countries: dict[str, str | None]
     developers: dict[str, str | None]
 
@@ -57,6 +60,7 @@ class Gazetteer:
             code_exceptions=frozenset(corrections["product_code_exceptions"]),
             authority_nouns=corrections["authority_nouns"],
             kind_words=kinds["kinds"],
+            company_suffixes=kinds["company_suffixes"],
             countries={o["name"]: o.get("country") for o in orgs["organisations"]},
             developers={p["name"]: p.get("developer") for p in product_entries},
         )
@@ -99,6 +103,10 @@ class Gazetteer:
             fam = [{"ORTH": word} for word in family["name"].split()]
             patterns.append({"label": "PRODUCT", "pattern": fam + [model], "id": f"product|{family['name']}"})
         return patterns
+
+    def company_names(self) -> dict[str, str]:
+        """Every surface form of a known company, mapped to its canonical name."""
+        return {s: o["name"] for o in self.organisations if o["kind"] == "company" for s in _surfaces(o)}
 
     def authority_patterns(self) -> list[dict[str, Any]]:
         """Token patterns for "<place or person>['s] <authority noun>" descriptions."""
@@ -152,7 +160,7 @@ def make_entity_cleanup(nlp: Language, name: str, not_entities: list[str]) -> "E
 
 class EntityCleanup:
     """Drops entities the small model invents in this domain ("AI" as ORG, "IPO" as GPE) and
-    trims line breaks the model sometimes includes at an entity's edge."""
+    trims line breaks and possessive endings the model sometimes includes at an entity's edge."""
 
     def __init__(self, not_entities: frozenset[str]) -> None:
         self.not_entities = not_entities
@@ -163,10 +171,38 @@ class EntityCleanup:
             start, end = ent.start, ent.end
             while start < end and doc[start].is_space:
                 start += 1
-            while end > start and doc[end - 1].is_space:
+            while end > start and (doc[end - 1].is_space or doc[end - 1].lower_ in ("'s", "’s", "'", "’")):
                 end -= 1
             span = Span(doc, start, end, label=ent.label, span_id=ent.id) if (start, end) != (ent.start, ent.end) else ent
             if len(span) and span.text not in self.not_entities and span.text.strip("’'\"") not in self.not_entities:
                 kept.append(span)
         doc.ents = kept
+        return doc
+
+
+@Language.factory("company_names", default_config={"suffixes": [], "known": {}})
+def make_company_names(nlp: Language, name: str, suffixes: list[str], known: dict[str, str]) -> "CompanyNames":
+    """Factory for :class:`CompanyNames`."""
+    return CompanyNames(nlp, suffixes, known)
+
+
+class CompanyNames:
+    """Labels capitalised words ending in a company suffix ("Acme Silicon", "Nvidia Corp.") as
+    companies the gazetteer may not know. A known name inside keeps its canonical name, and a
+    gazetteer entity of the same extent wins."""
+
+    def __init__(self, nlp: Language, suffixes: list[str], known: dict[str, str]) -> None:
+        self.known = known
+        self.matcher = Matcher(nlp.vocab)
+        name_word = {"IS_TITLE": True, "LOWER": {"NOT_IN": ["the", "a", "an", "this", "its", "their"]}}
+        for suffix in suffixes:
+            self.matcher.add("company", [[{**name_word, "OP": "+"}, *({"ORTH": w} for w in suffix.split())]])
+
+    def __call__(self, doc: Doc) -> Doc:
+        found = []
+        for _, start, end in self.matcher(doc):
+            name = next((self.known[doc[start:e].text] for e in range(end, start, -1) if doc[start:e].text in self.known), "")
+            found.append(Span(doc, start, end, label="ORG", span_id=f"company|{name}"))
+        if found:
+            doc.ents = filter_spans([*doc.ents, *found])
         return doc

@@ -30,6 +30,8 @@ def build_pipeline(model: str, gazetteer: Gazetteer) -> Language:
         config={"spans_key": None, "annotate_ents": True, "overwrite": False, "validate": True},
     )
     known.add_patterns(gazetteer.name_patterns() + gazetteer.shape_patterns())
+    nlp.add_pipe("company_names", after="domain_names",
+                 config={"suffixes": gazetteer.company_suffixes, "known": gazetteer.company_names()})
     nlp.add_pipe("entity_cleanup", after="ner", config={"not_entities": sorted(gazetteer.not_entities)})
     authorities = nlp.add_pipe(
         "span_ruler",
