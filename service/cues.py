@@ -2,13 +2,14 @@
 
 Cue and lexicon terms come from the ontology files. Each term matches on its lower-case form
 and, for lower-case terms, its regular inflections, so "unveiled" matches the term "unveil".
+A cue's part-of-speech condition is checked on parsed text after matching.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from spacy.language import Language
-from spacy.matcher import Matcher
+from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from .ontology import Cue, EventType
@@ -36,49 +37,52 @@ def inflections(word: str) -> list[str]:
     return sorted(forms)
 
 
-DETERMINER = {"LOWER": {"IN": ["its", "their", "the", "a", "an", "his", "her", "our"]}, "OP": "?"}
+# Words that may stand between a two-word term's verb and its object: "received its registration".
+DETERMINERS = ("its", "their", "the", "a", "an", "his", "her", "our")
 
 
-def _term_patterns(words: list[str]) -> list[list[dict]]:
-    """Patterns for a term: every word as written, or with its first or last word inflected
-    ("unveiled", "mass shipments"). Irregular forms are listed as terms in the data files.
-    Patterns test only token text, so they also run on text that was only tokenized."""
-    lower = [{"LOWER": w.lower()} for w in words]
-    variants = [lower]
-    if " ".join(words) == " ".join(words).lower():
-        variants.append([{"LOWER": {"IN": inflections(words[0])}}, *lower[1:]])
-        if len(words) > 1:
-            variants.append([*lower[:-1], {"LOWER": {"IN": inflections(words[-1])}}])
-            # A verb and its object may have a determiner between them: "received its registration".
-            if len(words) == 2:
-                variants.append([variants[1][0], DETERMINER, *lower[1:]])
-    return variants
+def term_forms(words: list[str]) -> list[list[str]]:
+    """Every word sequence a term matches: as written, or with its first or last word inflected
+    ("unveiled", "mass shipments"), or a two-word term with a determiner inside. Irregular
+    forms are listed as terms in the data files."""
+    lower = [w.lower() for w in words]
+    forms = [lower]
+    if " ".join(words) == " ".join(lower):
+        forms += [[first, *lower[1:]] for first in inflections(lower[0])]
+        if len(lower) > 1:
+            forms += [[*lower[:-1], last] for last in inflections(lower[-1])]
+        if len(lower) == 2:
+            forms += [[first, det, lower[1]] for first in inflections(lower[0]) for det in DETERMINERS]
+    return forms
 
 
 class CueFinder:
-    """One Matcher for the cues and lexicons of every event type, built once per process."""
+    """One phrase matcher (hash look-ups on lower-case tokens) for the cues and lexicons of
+    every event type, built once per process. It needs only the tokenizer."""
 
     def __init__(self, nlp: Language, event_types: dict[str, EventType]) -> None:
         self.event_types = event_types
         self._tokenizer = nlp.tokenizer
-        self.matcher = Matcher(nlp.vocab)
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._cues: dict[str, tuple[EventType, Cue]] = {}
         self._lexicons: dict[str, tuple[str, str]] = {}
         for et in event_types.values():
             for i, cue in enumerate(et.cues):
                 key = f"cue:{et.name}:{i}"
                 self._cues[key] = (et, cue)
-                self.matcher.add(key, [p for term in cue.terms for p in _term_patterns(self._words(term))])
+                self.matcher.add(key, self._phrases(cue.terms))
             for name, terms in et.lexicons.items():
                 key = f"lex:{et.name}:{name}"
                 self._lexicons[key] = (et.name, name)
                 plain = [t for t in terms if not t.startswith("entity:")]
                 if plain:
-                    self.matcher.add(key, [p for term in plain for p in _term_patterns(self._words(term))])
+                    self.matcher.add(key, self._phrases(plain))
 
-    def _words(self, term: str) -> list[str]:
-        """A term split the way the tokenizer splits text, so "first-day" is three tokens."""
-        return [t.text for t in self._tokenizer(term)]
+    def _phrases(self, terms: tuple[str, ...] | list[str]) -> list[Doc]:
+        """Token sequences for every form of ``terms``, split the way the tokenizer splits text
+        (so "first-day" is three tokens)."""
+        forms = {" ".join(f) for term in terms for f in term_forms([t.text for t in self._tokenizer(term)])}
+        return [self._tokenizer(form) for form in sorted(forms)]
 
     def find(self, doc: Doc, types: set[str]) -> tuple[list[CueMatch], dict[tuple[str, str], list[Span]]]:
         """Cue matches of the requested types and, per (type, lexicon), the matched spans.
