@@ -134,7 +134,7 @@ def _home_country(ent: Span, ctx: DocContext) -> str | None:
 def _is_source(ent: Span, trigger: Token, ctx: DocContext) -> bool:
     """Whether ``ent`` only reports the happening: the subject of a speech verb above the trigger."""
     head = doer_head(ent)
-    if head is None or head.i == trigger.i or head.lemma_ not in ctx.words.speech_verbs:
+    if head is None or head.i == trigger.i or head.lower_ not in ctx.words.speech_verbs:
         return False
     chain = ancestors(trigger)
     if not any(t.i == head.i for t in chain):
@@ -237,8 +237,7 @@ def _referent(mention: Mention, ctx: DocContext) -> Span | None:
     references = ctx.words.company_references
     for tok in [trigger, *ancestors(trigger)[1:4]]:
         for child in tok.children:
-            if child.dep_ in ("nsubj", "nsubjpass", "poss") and (
-                    child.lower_ in references or child.lemma_.lower() in references):
+            if child.dep_ in ("nsubj", "nsubjpass", "poss") and child.lower_ in references:
                 return ctx.antecedent(child.idx)
     return None
 
@@ -251,7 +250,7 @@ def find_dates(mention: Mention, ctx: DocContext, future: bool) -> list[Found]:
         if ent.label_ != "DATE" or tree_distance(ent.root, trigger) > DATE_DISTANCE:
             continue
         verb = governing_verb(ent.root)
-        if verb is not None and verb.i != trigger.i and verb.lemma_ in ctx.words.speech_verbs:
+        if verb is not None and verb.i != trigger.i and verb.lower_ in ctx.words.speech_verbs:
             continue
         ahead = future or (verb is not None and ctx.words.modality(verb) != "asserted")
         phrase = date_phrase(ent)
@@ -322,7 +321,7 @@ def find_products(mention: Mention, et: EventType, ctx: DocContext) -> list[Foun
     tech = set(et.lexicons.get("tech", ()))
     if tech:
         for chunk in mention.sentence.noun_chunks:
-            if chunk.root.lemma_ not in tech and chunk.root.lower_ not in tech:
+            if chunk.root.lower_ not in tech:
                 continue
             if any(e.label_ in ("PRODUCT", "ORG") for e in chunk.ents) or chunk.root.pos_ == "PRON":
                 continue
@@ -340,7 +339,7 @@ def product_phrase(ent: Span, et: EventType, ctx: DocContext) -> Span:
     head = ent.root.head
     chip_words = {w for name in et.lexicons for w in et.lexicons[name] if not w.startswith("entity:")}
     if (not any(ch.isdigit() for ch in ent.text) and ent.root.dep_ in ("compound", "amod", "nmod")
-            and head.i >= ent.end and (head.lemma_ in chip_words or head.lower_ in chip_words)):
+            and head.i >= ent.end and head.lower_ in chip_words):
         start = min([ent.start] + [t.i for t in head.lefts if t.dep_ in ("amod", "compound")])
         return _strip_determiners(ent.doc[start:head.i + 1], ctx.words.focus_words) or ent
     return ent

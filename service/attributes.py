@@ -9,9 +9,15 @@ from pathlib import Path
 import yaml
 from spacy.tokens import Token
 
+from .cues import inflections
 from .syntax import CLAUSE_DEPS
 
 DATA_FILE = Path(__file__).parent / "data" / "attributes.yaml"
+
+
+def _forms(words: list[str]) -> frozenset[str]:
+    """The words with their regular inflections; irregular forms are listed in the data file."""
+    return frozenset(form for word in words for form in inflections(word))
 
 
 @dataclass(frozen=True)
@@ -32,10 +38,10 @@ class AttributeWords:
         with DATA_FILE.open(encoding="utf-8") as fh:
             data = yaml.safe_load(fh)
         return cls(
-            planned=frozenset(data["modality"]["planned"]),
-            speculated=frozenset(data["modality"]["speculated"]),
+            planned=_forms(data["modality"]["planned"]),
+            speculated=_forms(data["modality"]["speculated"]),
             negation=frozenset(data["negation"]),
-            speech_verbs=frozenset(data["speech_verbs"]),
+            speech_verbs=_forms(data["speech_verbs"]),
             company_references=frozenset(data["company_references"]),
             self_references=frozenset(data["self_references"]),
             focus_words=frozenset(data["focus_words"]),
@@ -57,10 +63,10 @@ class AttributeWords:
 
     def modality(self, trigger: Token) -> str:
         """``speculated``, ``planned`` or ``asserted``."""
-        lemmas = {t.lemma_.lower() for t in self._context(trigger)} | {t.lower_ for t in self._context(trigger)}
-        if lemmas & self.speculated:
+        words = {t.lower_ for t in self._context(trigger)}
+        if words & self.speculated:
             return "speculated"
-        if lemmas & self.planned:
+        if words & self.planned:
             return "planned"
         return "asserted"
 

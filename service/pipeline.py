@@ -10,8 +10,9 @@ from .entities import Gazetteer
 from .tokenizer import BoundedTokenizer
 
 # Components that English pipelines may carry and the extractor never reads. Sentences come
-# from the parser, so the separate sentence recogniser is not needed either.
-UNUSED_COMPONENTS = ("senter", "morphologizer", "textcat", "textcat_multilabel", "entity_linker",
+# from the parser, so the separate sentence recogniser is not needed; words are matched in
+# all their inflected forms, so lemmas are not needed either.
+UNUSED_COMPONENTS = ("senter", "lemmatizer", "morphologizer", "textcat", "textcat_multilabel", "entity_linker",
                      "spancat", "span_finder", "trainable_lemmatizer", "experimental_coref")
 
 
