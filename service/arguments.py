@@ -19,7 +19,7 @@ from .entities import Gazetteer, canonical_name, entity_kind
 from .mentions import Mention
 from .ontology import EventType
 from .places import country_of
-from .syntax import ancestors, doer_head, governing_verb, is_subject_of, tree_distance
+from .syntax import Sentences, ancestors, doer_head, governing_verb, is_subject_of, tree_distance
 
 ACTOR_DISTANCE = 5
 DATE_DISTANCE = 6
@@ -55,12 +55,14 @@ class DocContext:
     gazetteer: Gazetteer
     words: AttributeWords
     companies: list[Span]
-    sentence_starts: list[int]
+    sentences: Sentences
+    noun_chunks: list[Span]
 
     @classmethod
-    def build(cls, doc: Doc, document_date: dt.date | None, gazetteer: Gazetteer, words: AttributeWords) -> "DocContext":
-        companies = [e for e in doc.ents if entity_kind(e, gazetteer) == "company"]
-        return cls(doc, document_date, gazetteer, words, companies, [s.start_char for s in doc.sents])
+    def build(cls, doc: Doc, document_date: dt.date | None, gazetteer: Gazetteer, words: AttributeWords,
+              sentences: Sentences) -> "DocContext":
+        companies = [e for e in sentences.entities if entity_kind(e, gazetteer) == "company"]
+        return cls(doc, document_date, gazetteer, words, companies, sentences, list(doc.noun_chunks))
 
     def antecedent(self, before: int, name: str | None = None) -> Span | None:
         """The last company (called ``name``, if given) named before character ``before``."""
@@ -70,9 +72,9 @@ class DocContext:
     def topic_company(self, sentence: Span) -> Span | None:
         """The company the text is about: of those named in this or the previous two sentences,
         the one named most often so far (the latest mention of it)."""
-        starts = self.sentence_starts
-        index = max(i for i, start in enumerate(starts) if start <= sentence.start_char)
-        window_start = starts[max(0, index - 2)]
+        spans = self.sentences.spans
+        index = next(i for i, s in enumerate(spans) if s.start == sentence.start)
+        window_start = spans[max(0, index - 2)].start_char
         recent = [c for c in self.companies if window_start <= c.start_char and c.end_char <= sentence.end_char]
         if not recent:
             return None
@@ -97,8 +99,8 @@ def _actor_candidates(mention: Mention, et: EventType, ctx: DocContext) -> list[
     trigger = mention.trigger.root
     near = [mention.trigger.root, *mention.cues]
     out: list[tuple[int, Found]] = []
-    for ent in mention.sentence.ents:
-        if _is_dateline(ent) or ent.root.dep_ in NAME_GIVING_DEPS:
+    for ent in ctx.sentences.ents(mention.sentence):
+        if _is_dateline(ent, mention.sentence) or ent.root.dep_ in NAME_GIVING_DEPS:
             continue
         kind = entity_kind(ent, ctx.gazetteer)
         if kind is None and ent.label_ in ("GPE", "NORP") and _is_authority_place(ent, trigger, et):
@@ -194,7 +196,7 @@ def _primary_fallback(mention: Mention, et: EventType, ctx: DocContext, ranked: 
         return fits[0] if fits else None
     referent = _referent(mention, ctx)
     if referent is None:
-        for product in (e for e in mention.sentence.ents if e.label_ == "PRODUCT"):
+        for product in (e for e in ctx.sentences.ents(mention.sentence) if e.label_ == "PRODUCT"):
             developer = ctx.gazetteer.product_developer(product)
             referent = ctx.antecedent(len(ctx.doc.text), developer) if developer else None
             if referent is not None:
@@ -246,14 +248,14 @@ def find_dates(mention: Mention, ctx: DocContext, future: bool) -> list[Found]:
     """DATE entities that say when the happening took place, normalised against the document date."""
     trigger = mention.trigger.root
     found = []
-    for ent in mention.sentence.ents:
+    for ent in ctx.sentences.ents(mention.sentence):
         if ent.label_ != "DATE" or tree_distance(ent.root, trigger) > DATE_DISTANCE:
             continue
         verb = governing_verb(ent.root)
         if verb is not None and verb.i != trigger.i and verb.lower_ in ctx.words.speech_verbs:
             continue
         ahead = future or (verb is not None and ctx.words.modality(verb) != "asserted")
-        phrase = date_phrase(ent)
+        phrase = date_phrase(ent, mention.sentence)
         value = normalise_date(phrase.text, ctx.document_date, future=ahead)
         if value is None and ctx.document_date is not None:
             continue
@@ -261,7 +263,7 @@ def find_dates(mention: Mention, ctx: DocContext, future: bool) -> list[Found]:
     return found
 
 
-def date_phrase(ent: Span) -> Span:
+def date_phrase(ent: Span, sentence: Span) -> Span:
     """The words that say when: "before the summer", "in 30 days", "July" of "as early as July",
     "last year" of "last year's"."""
     doc = ent.doc
@@ -271,7 +273,7 @@ def date_phrase(ent: Span) -> Span:
             start += 1
     if end - start > 1 and doc[end - 1].lower_ in ("'s", "’s"):
         end -= 1
-    if start == ent.start and start > ent.sent.start and doc[start - 1].lower_ in ("before", "after", "in"):
+    if start == ent.start and start > sentence.start and doc[start - 1].lower_ in ("before", "after", "in"):
         start -= 1
     return doc[start:end]
 
@@ -284,8 +286,8 @@ def find_locations(mention: Mention, ctx: DocContext, actor_spans: set[tuple[int
     are not where anything happened."""
     near = [mention.trigger.root, *mention.cues]
     found = []
-    for ent in mention.sentence.ents:
-        if ent.label_ not in ("GPE", "LOC") or (ent.start, ent.end) in actor_spans or _is_dateline(ent):
+    for ent in ctx.sentences.ents(mention.sentence):
+        if ent.label_ not in ("GPE", "LOC") or (ent.start, ent.end) in actor_spans or _is_dateline(ent, mention.sentence):
             continue
         if ent.end < len(ent.doc) and ent.doc[ent.end].text in ("-based", "based") or ent.text.endswith("-based"):
             continue
@@ -299,9 +301,8 @@ def find_locations(mention: Mention, ctx: DocContext, actor_spans: set[tuple[int
     return found
 
 
-def _is_dateline(ent: Span) -> bool:
+def _is_dateline(ent: Span, sentence: Span) -> bool:
     """A place at the head of a paragraph followed by a dash: "SAN JOSE, California —"."""
-    sentence = ent.sent
     if ent.start - sentence.start > 5:
         return False
     following = ent.doc[ent.end:min(ent.end + 4, sentence.end)]
@@ -315,15 +316,17 @@ def find_products(mention: Mention, et: EventType, ctx: DocContext) -> list[Foun
     if not et.takes_products:
         return []
     trigger = mention.trigger.root
-    found = [Found("products", product_phrase(e, et, ctx)) for e in mention.sentence.ents
+    found = [Found("products", product_phrase(e, et, ctx)) for e in ctx.sentences.ents(mention.sentence)
              if e.label_ == "PRODUCT" and tree_distance(e.root, trigger) <= PRODUCT_DISTANCE]
     covered = {(f.span.start, f.span.end) for f in found}
     tech = set(et.lexicons.get("tech", ()))
     if tech:
-        for chunk in mention.sentence.noun_chunks:
+        sentence = mention.sentence
+        for chunk in (c for c in ctx.noun_chunks if sentence.start <= c.start and c.end <= sentence.end):
             if chunk.root.lower_ not in tech:
                 continue
-            if any(e.label_ in ("PRODUCT", "ORG") for e in chunk.ents) or chunk.root.pos_ == "PRON":
+            if any(e.label_ in ("PRODUCT", "ORG") and chunk.start <= e.start < chunk.end
+                   for e in ctx.sentences.ents(sentence)) or chunk.root.pos_ == "PRON":
                 continue
             if tree_distance(chunk.root, trigger) > PHRASE_DISTANCE:
                 continue
@@ -359,10 +362,10 @@ def continuation_sentences(mentioned: set[int], products: list[Found], developer
     line the event already has, with those chips: a roadmap told over several sentences."""
     families = {p.span.text.split()[0] for p in products}
     result = []
-    for sentence in ctx.doc.sents:
+    for sentence in ctx.sentences.spans:
         if sentence.start in mentioned:
             continue
-        chips = [e for e in sentence.ents if e.label_ == "PRODUCT" and entity_kind(e, ctx.gazetteer) == "product"
+        chips = [e for e in ctx.sentences.ents(sentence) if e.label_ == "PRODUCT" and entity_kind(e, ctx.gazetteer) == "product"
                  and ((ctx.gazetteer.product_developer(e) or "").casefold() in developer_names
                       or e.text.split()[0] in families)]
         if chips:
@@ -370,15 +373,14 @@ def continuation_sentences(mentioned: set[int], products: list[Found], developer
     return result
 
 
-def dates_near(chips: list[Span], ctx: DocContext) -> list[Found]:
-    """DATE entities within three dependency edges of one of ``chips``, normalised."""
-    sentence = chips[0].sent
+def dates_near(chips: list[Span], sentence: Span, ctx: DocContext) -> list[Found]:
+    """DATE entities of ``sentence`` within three dependency edges of one of ``chips``, normalised."""
     found = []
-    for ent in sentence.ents:
+    for ent in ctx.sentences.ents(sentence):
         if ent.label_ == "DATE" and min(tree_distance(ent.root, c.root) for c in chips) <= 3:
             verb = governing_verb(ent.root)
             ahead = verb is not None and ctx.words.modality(verb) != "asserted"
-            phrase = date_phrase(ent)
+            phrase = date_phrase(ent, sentence)
             value = normalise_date(phrase.text, ctx.document_date, future=ahead)
             if value is not None or ctx.document_date is None:
                 found.append(Found("dates", phrase, value=value))

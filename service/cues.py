@@ -108,15 +108,15 @@ def _longest_first(matches: list[CueMatch]) -> list[CueMatch]:
     """Drop cue matches of a type inside a longer match of the same type ("mass production" over
     "production"). A word that is both a step and a reference back ("the approval") keeps both
     readings; the needs decide which one holds."""
+    longest = max((len(m.span) for m in matches), default=0)
+    kept_at: dict[tuple[str, int], list[CueMatch]] = {}
     kept: list[CueMatch] = []
-    for m in sorted(matches, key=lambda m: (-(m.span.end - m.span.start), m.span.start)):
-        inside = any(
-            k.event_type.name == m.event_type.name and k.span.start <= m.span.start and m.span.end <= k.span.end
-            and k.span != m.span
-            for k in kept
-        )
-        same = any(k.event_type.name == m.event_type.name and k.span == m.span
-                   and k.cue.anaphoric == m.cue.anaphoric for k in kept)
+    for m in sorted(matches, key=lambda m: (-len(m.span), m.span.start)):
+        name, start, end = m.event_type.name, m.span.start, m.span.end
+        nearby = [k for s in range(start - longest, start + 1) for k in kept_at.get((name, s), [])]
+        inside = any(k.span.end >= end and (k.span.start, k.span.end) != (start, end) for k in nearby)
+        same = any((k.span.start, k.span.end) == (start, end) and k.cue.anaphoric == m.cue.anaphoric for k in nearby)
         if not inside and not same:
             kept.append(m)
+            kept_at.setdefault((name, start), []).append(m)
     return sorted(kept, key=lambda m: m.span.start)

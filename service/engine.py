@@ -25,6 +25,7 @@ from .mentions import Mention, find_mentions
 from .ontology import EventType, load_ontology
 from .pipeline import build_pipeline
 from .prefilter import Prefilter
+from .syntax import Sentences
 
 ARGUMENT_KINDS = ("actors", "dates", "locations", "products")
 
@@ -78,13 +79,14 @@ class Engine:
         cue_matches, lexicon_hits = self.cues.find(doc, wanted)
         if not cue_matches:
             return []
-        mentions = find_mentions(doc, cue_matches, lexicon_hits, self.gazetteer)
-        ctx = DocContext.build(doc, document_date, self.gazetteer, self.words)
+        sentences = Sentences(doc)
+        mentions = find_mentions(doc, cue_matches, lexicon_hits, self.gazetteer, sentences)
+        ctx = DocContext.build(doc, document_date, self.gazetteer, self.words, sentences)
         events: list[Event] = []
         for name in sorted(wanted):
             et = self.event_types[name]
             candidates = [self._candidate(m, et, ctx) for m in mentions if m.type == name]
-            events.extend(e for e in merge(candidates, et) if self._complete(e, et))
+            events.extend(e for e in merge(candidates, et, sentences.spans[0].end) if self._complete(e, et))
         mentioned = {m.sentence.start for m in mentions}
         for event in events:
             et = self.event_types[event.type]
@@ -113,7 +115,7 @@ class Engine:
             return
         for sentence, chips in continuation_sentences(mentioned, products, developers, ctx):
             mention = Mention(et.name, None, event.polarity, chips[0], sentence, [c.root for c in chips], anaphoric=True)
-            found = [Found("products", product_phrase(c, et, ctx)) for c in chips] + dates_near(chips, ctx)
+            found = [Found("products", product_phrase(c, et, ctx)) for c in chips] + dates_near(chips, sentence, ctx)
             event.add(Candidate(mention, event.modality, found))
             mentioned.add(sentence.start)
 

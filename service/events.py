@@ -26,9 +26,10 @@ class _Arguments:
         """Countries of the actors in ``role``."""
         return {f.country for f in self.arguments if f.kind == "actors" and f.role == role and f.country}
 
-    def date_values(self) -> set[str]:
-        """Dates that tell happenings apart."""
-        return _distinguishing_dates(self.arguments)
+    def date_values(self, body_start: int) -> set[str]:
+        """Dates that tell happenings apart: those from token ``body_start`` on, since a
+        headline's dates summarise the article."""
+        return {f.value for f in self.arguments if f.kind == "dates" and f.value and f.span.start >= body_start}
 
 
 @dataclass
@@ -60,11 +61,6 @@ class Candidate(_Arguments):
     arguments: list[Found]
 
 
-def _distinguishing_dates(arguments: list[Found]) -> set[str]:
-    """Dates that tell happenings apart; a headline's dates summarise, so they do not."""
-    return {f.value for f in arguments if f.kind == "dates" and f.value and f.span.sent.start != 0}
-
-
 def _name_key(found: Found) -> str:
     return (found.name or found.span.text).casefold()
 
@@ -85,7 +81,7 @@ def _dates_agree(a: set[str], b: set[str]) -> bool:
     return any(x.startswith(y) or y.startswith(x) for x in a for y in b)
 
 
-def merge(candidates: list[Candidate], et: EventType) -> list[Event]:
+def merge(candidates: list[Candidate], et: EventType, body_start: int) -> list[Event]:
     """Events of one type from its candidates, in document order of their first mention.
 
     Authorities are one actor when they act for the same country: "Washington", "the U.S.
@@ -100,7 +96,7 @@ def merge(candidates: list[Candidate], et: EventType) -> list[Event]:
             same_sentence = et.one_event_per_sentence and e.shares_sentence(c.mention)
             if (e.stage != c.mention.stage and not same_sentence) or e.polarity != c.mention.polarity:
                 continue
-            if et.dates_split_events and not _dates_agree(e.date_values(), c.date_values()):
+            if et.dates_split_events and not _dates_agree(e.date_values(body_start), c.date_values(body_start)):
                 continue
             same = same_actor(names, e.names(role)) or (
                 by_country and bool(c.countries(role) & e.countries(role)))

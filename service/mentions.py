@@ -14,7 +14,7 @@ from spacy.tokens import Doc, Span, Token
 from .cues import CueMatch
 from .entities import Gazetteer, entity_kind
 from .ontology import EventType
-from .syntax import ancestors, tree_distance
+from .syntax import Sentences, ancestors, tree_distance
 
 LINK_DISTANCE = 3
 # A participle cue used as a noun modifier describes a thing rather than reporting a
@@ -78,34 +78,35 @@ def _near(match: CueMatch, need: str, lexicon_tokens: dict[str, list[Token]], en
     return False
 
 
-def find_mentions(doc: Doc, cues: list[CueMatch], lexicon_hits: dict[tuple[str, str], list[Span]], gazetteer: Gazetteer) -> list[Mention]:
+def find_mentions(doc: Doc, cues: list[CueMatch], lexicon_hits: dict[tuple[str, str], list[Span]], gazetteer: Gazetteer,
+                  sentences: Sentences) -> list[Mention]:
     """Mentions in document order, one per linked group of cues in a sentence."""
     entity_tokens: dict[str, dict[int, list[Token]]] = {}
-    for ent in doc.ents:
+    for ent in sentences.entities:
         kind = entity_kind(ent, gazetteer) or ("place" if ent.label_ == "GPE" else None)
         if kind:
-            entity_tokens.setdefault(kind, {}).setdefault(ent.sent.start, []).append(ent.root)
+            entity_tokens.setdefault(kind, {}).setdefault(sentences.of(ent.start).start, []).append(ent.root)
     mentions: list[Mention] = []
     by_sentence: dict[int, list[CueMatch]] = {}
     for m in cues:
-        by_sentence.setdefault(m.span.sent.start, []).append(m)
+        by_sentence.setdefault(sentences.of(m.span.start).start, []).append(m)
     for sent_start, matches in by_sentence.items():
-        sentence = matches[0].span.sent
+        sentence = sentences.of(matches[0].span.start)
         ents = {kind: toks.get(sent_start, []) for kind, toks in entity_tokens.items()}
         for et in {m.event_type.name: m.event_type for m in matches}.values():
-            lex = _lexicon_tokens(et, lexicon_hits, sent_start, ents)
+            lex = _lexicon_tokens(et, lexicon_hits, sentence, ents)
             heads = {t.i for toks in lex.values() for t in toks} | {m.span.root.i for m in matches}
             valid = [m for m in matches if m.event_type.name == et.name and _needs_met(m, lex, ents, heads)]
             mentions.extend(_group(valid, sentence))
     return sorted(mentions, key=lambda m: m.trigger.start)
 
 
-def _lexicon_tokens(et: EventType, lexicon_hits: dict[tuple[str, str], list[Span]], sent_start: int,
+def _lexicon_tokens(et: EventType, lexicon_hits: dict[tuple[str, str], list[Span]], sentence: Span,
                     ents: dict[str, list[Token]]) -> dict[str, list[Token]]:
     """Per lexicon of ``et``, its words in the sentence, counting ``entity:<kind>`` entries as entities."""
     pools: dict[str, list[Token]] = {}
     for name, terms in et.lexicons.items():
-        pool = [s.root for s in lexicon_hits.get((et.name, name), []) if s.sent.start == sent_start]
+        pool = [s.root for s in lexicon_hits.get((et.name, name), []) if sentence.start <= s.start < sentence.end]
         for term in terms:
             if term.startswith("entity:"):
                 pool.extend(ents.get(term.removeprefix("entity:"), []))

@@ -1,7 +1,7 @@
 """Small dependency-tree helpers shared by cue linking and argument attachment."""
 from __future__ import annotations
 
-from spacy.tokens import Span, Token
+from spacy.tokens import Doc, Span, Token
 
 SUBJECT_DEPS = ("nsubj", "nsubjpass", "csubj", "agent", "poss")
 CLAUSE_DEPS = ("ccomp", "advcl", "relcl", "parataxis")
@@ -51,3 +51,26 @@ def is_subject_of(entity: Span, trigger: Token) -> bool:
     """Whether ``entity`` is the doer of ``trigger`` or of a verb a few steps above it."""
     head = doer_head(entity)
     return head is not None and any(t.i == head.i for t in ancestors(trigger)[:4])
+
+
+class Sentences:
+    """The sentences of a document and their entities, computed once: ``Span.sent`` and
+    ``Span.ents`` scan the whole document on every call, which makes a long document quadratic."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.spans: list[Span] = list(doc.sents)
+        self.entities: list[Span] = list(doc.ents)
+        self._index = [0] * len(doc)
+        for n, sentence in enumerate(self.spans):
+            self._index[sentence.start:sentence.end] = [n] * (sentence.end - sentence.start)
+        self._entities: list[list[Span]] = [[] for _ in self.spans]
+        for ent in self.entities:
+            self._entities[self._index[ent.start]].append(ent)
+
+    def ents(self, sentence: Span) -> list[Span]:
+        """The entities of ``sentence``."""
+        return self._entities[self._index[sentence.start]]
+
+    def of(self, token_index: int) -> Span:
+        """The sentence that holds token ``token_index``."""
+        return self.spans[self._index[token_index]]
