@@ -147,13 +147,16 @@ def _is_source(ent: Span, trigger: Token, ctx: DocContext) -> bool:
 
 
 def _is_authority_place(ent: Span, trigger: Token, et: EventType) -> bool:
-    """A country or capital acting as a government: "Washington restricted", "U.S. curbs"."""
+    """A country or capital acting as a government: "Washington restricted", "U.S. curbs". A
+    place that only modifies the trigger is the government only where authorities are the
+    primary role ("U.S. curbs"); elsewhere it is where things happen ("its Tokyo IPO")."""
     if not any(AUTHORITY_KINDS & set(r.kinds) for r in et.roles):
         return False
     if is_subject_of(ent, trigger):
         return True
     root = ent.root
-    return root.head.i == trigger.i and root.dep_ in ("compound", "amod", "poss", "nmod")
+    modifies = root.head.i == trigger.i and root.dep_ in ("compound", "amod", "poss", "nmod")
+    return modifies and bool(AUTHORITY_KINDS & set(et.role(et.primary_role).kinds))
 
 
 def find_actors(mention: Mention, et: EventType, ctx: DocContext) -> list[Found]:
