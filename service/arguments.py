@@ -292,7 +292,7 @@ def find_locations(mention: Mention, ctx: DocContext, actor_spans: set[tuple[int
     for ent in ctx.sentences.ents(mention.sentence):
         if ent.label_ not in ("GPE", "LOC") or (ent.start, ent.end) in actor_spans or _is_dateline(ent, mention.sentence):
             continue
-        if ent.end < len(ent.doc) and ent.doc[ent.end].text in ("-based", "based") or ent.text.endswith("-based"):
+        if _describes_a_company(ent):
             continue
         distance = min(tree_distance(ent.root, t) for t in near)
         directed = ent.root.dep_ == "pobj" and ent.root.head.lower_ in ctx.words.place_prepositions
@@ -302,6 +302,12 @@ def find_locations(mention: Mention, ctx: DocContext, actor_spans: set[tuple[int
         if country:
             found.append(Found("locations", ent, country=country))
     return found
+
+
+def _describes_a_company(ent: Span) -> bool:
+    """"Beijing-based": a place that says where a company sits, not where anything happened."""
+    following = [t.lower_ for t in ent.doc[ent.end:ent.end + 2]]
+    return following[:1] == ["-based"] or following == ["-", "based"] or ent.text.endswith("-based")
 
 
 def _is_dateline(ent: Span, sentence: Span) -> bool:

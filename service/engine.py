@@ -135,11 +135,16 @@ def _span(span: Span) -> dict[str, Any]:
 def _arguments(found: list[Found], kind: str) -> list[dict[str, Any]]:
     """One entry per distinct argument, named by its longest surface form."""
     merged: dict[tuple, dict[str, Any]] = {}
+    read: set[int] = set()
     for f in (f for f in found if f.kind == kind):
         if kind == "actors":
             key: tuple = (f.role, (f.name or f.span.text).casefold())
             item = {**_span(f.span), "role": f.role, "label": f.label, "kind": f.entity_kind, "name": f.name}
         elif kind == "dates":
+            # One entry per value; a phrase read twice (by two merged mentions) keeps its first value.
+            if f.span.start_char in read:
+                continue
+            read.add(f.span.start_char)
             key = (f.value or f.span.text.casefold(),)
             item = {**_span(f.span), "value": f.value}
         elif kind == "locations":
