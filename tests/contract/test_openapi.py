@@ -20,6 +20,7 @@ from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from service.app import create_app
 from service.config import Settings
 from service.engine import Engine
 from service.ontology import ENTITY_KINDS
@@ -135,13 +136,28 @@ def test_every_route_is_in_the_spec_and_vice_versa(app: Flask, spec: dict[str, A
 
 
 def test_limits_match_settings(spec: dict[str, Any], settings: Settings) -> None:
-    """The request limits in the spec are the ones the service enforces."""
-    schemas, responses = spec["components"]["schemas"], spec["components"]["responses"]
-    props = schemas["ExtractRequest"]["properties"]
-    assert props["text"]["maxLength"] == settings.max_text_chars
-    assert props["event_types"]["maxItems"] == settings.max_event_types
+    """Every request limit in the spec is the one the service enforces, wherever the spec states it."""
+    schemas, paths = spec["components"]["schemas"], spec["paths"]
+    assert schemas["DocumentText"]["maxLength"] == settings.max_text_chars
     assert schemas["ExtractMeta"]["properties"]["characters"]["maximum"] == settings.max_text_chars
-    assert f"{settings.max_body_bytes:,}".replace(",", " ") in responses["ContentTooLarge"]["description"]
+    assert schemas["BatchResult"]["properties"]["characters"]["maximum"] == settings.max_text_chars
+    assert schemas["EventTypesFilter"]["maxItems"] == settings.max_event_types
+    documents = schemas["BatchRequest"]["properties"]["documents"]
+    assert documents["maxItems"] == settings.max_batch_documents
+    assert schemas["BatchMeta"]["properties"]["documents"]["maximum"] == settings.max_batch_documents
+    assert documents["x-max-total-characters"] == settings.max_batch_chars
+    assert schemas["BatchMeta"]["properties"]["characters"]["maximum"] == settings.max_batch_chars
+    assert schemas["BatchDocument"]["properties"]["id"]["maxLength"] == settings.max_document_id_chars
+    for path in ("/v1/extract", "/v1/extract/batch"):
+        assert paths[path]["post"]["requestBody"]["x-max-body-bytes"] == settings.max_body_bytes
+    spaced = {name: f"{value:,}".replace(",", " ") for name, value in settings.limits().items()}
+    assert spaced["max_body_bytes"] in spec["components"]["responses"]["ContentTooLarge"]["description"]
+    for name, value in spaced.items():
+        assert f"`{name.upper()}`) | {value} " in spec["info"]["description"], name
+    assert schemas["Info"]["properties"]["limits"]["required"] == list(settings.limits())
+    assert spaced["max_text_chars"] in schemas["DocumentText"]["description"]
+    assert spaced["max_batch_documents"] in documents["description"]
+    assert spaced["max_batch_chars"] in documents["description"]
 
 
 def test_enums_match_the_loaded_ontology(spec: dict[str, Any], engine: Engine) -> None:
@@ -234,6 +250,72 @@ def test_event_types_response_matches_schema(client: FlaskClient, spec: dict[str
     assert [et["type"] for et in response.get_json()["event_types"]] == ["chip_development", "ipo", "policy_ban"]
 
 
+def test_batch_response_matches_schema(client: FlaskClient, spec: dict[str, Any], registry: Registry) -> None:
+    """A real batch, with and without events, in request order."""
+    documents = [{"id": f"p{i}", "text": p.values[0]["text"], "document_date": p.values[0].get("document_date")}
+                 for i, p in enumerate(PARAGRAPHS)]
+    response = client.post("/v1/extract/batch", json={"documents": documents})
+    assert response.status_code == 200
+    check_response(registry, spec, "/v1/extract/batch", "post", response)
+    assert [r["id"] for r in response.get_json()["results"]] == [d["id"] for d in documents]
+
+
+def test_batch_example_response_is_what_the_service_returns(spec: dict[str, Any], client: FlaskClient) -> None:
+    """The documented batch example is a real response: the same documents, events and counts
+    (argument details follow the extractor as it improves; the timing always differs)."""
+    op = spec["paths"]["/v1/extract/batch"]["post"]
+    request = op["requestBody"]["content"]["application/json"]["examples"]["threeDocuments"]["value"]
+    documented = op["responses"]["200"]["content"]["application/json"]["examples"]["threeDocuments"]["value"]
+    actual = client.post("/v1/extract/batch", json=request).get_json()
+
+    def outline(body: dict[str, Any]) -> list[tuple[str, int, list[tuple[str, str, str]]]]:
+        return [(r["id"], r["characters"], [(e["type"], e["stage"], e["trigger"]["text"]) for e in r["events"]])
+                for r in body["results"]]
+
+    assert outline(actual) == outline(documented)
+    assert {k: v for k, v in actual["meta"].items() if k != "elapsed_ms"} == \
+        {k: v for k, v in documented["meta"].items() if k != "elapsed_ms"}
+
+
+def test_info_response_matches_schema(client: FlaskClient, spec: dict[str, Any], registry: Registry) -> None:
+    response = client.get("/v1/info")
+    assert response.status_code == 200
+    check_response(registry, spec, "/v1/info", "get", response)
+
+
+def test_readyz_responses_match_schema(app: Flask, engine: Engine, spec: dict[str, Any], registry: Registry) -> None:
+    """Ready (200) from the warmed-up app, not ready (503) from one that has not read its warm-up document."""
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 200
+    check_response(registry, spec, "/readyz", "get", response)
+    cold = create_app(app.extensions["settings"], engine=engine, warm_up=False).test_client().get("/readyz")
+    assert cold.status_code == 503
+    check_response(registry, spec, "/readyz", "get", cold, media=PROBLEM_JSON)
+
+
+def test_metrics_is_prometheus_text_with_the_documented_families(client: FlaskClient, spec: dict[str, Any]) -> None:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.mimetype in spec["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    assert response.headers["Content-Type"].startswith("text/plain; version=")
+    documented = spec["paths"]["/metrics"]["get"]["description"]
+    served = {line.split()[2] for line in response.get_data(as_text=True).splitlines() if line.startswith("# TYPE ")}
+    for family in ("http_requests", "http_request_duration_seconds", "documents", "characters", "events", "errors"):
+        assert any(name.startswith(f"event_extraction_{family}") for name in served), family
+        assert f"event_extraction_{family}" in documented
+
+
+def test_unauthorized_matches_documented_problem(engine: Engine, spec: dict[str, Any], registry: Registry) -> None:
+    secured = create_app(Settings.from_env(api_keys=("contract-key",)), engine=engine).test_client()
+    for method, path in (("post", "/v1/extract"), ("post", "/v1/extract/batch"), ("get", "/v1/event-types"),
+                         ("get", "/v1/info")):
+        response = getattr(secured, method)(path, json={"text": "x"} if method == "post" else None)
+        assert response.status_code == 401
+        check_response(registry, spec, path, method, response, media=PROBLEM_JSON)
+        assert "WWW-Authenticate" in resolve(spec, "/components/responses/Unauthorized")["headers"]
+        assert response.headers["WWW-Authenticate"].startswith("Bearer ")
+
+
 def test_healthz_response_matches_schema(client: FlaskClient, spec: dict[str, Any], registry: Registry) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -274,6 +356,19 @@ ERRORS = [
     pytest.param("post", "/v1/extract", {"json": {"text": "a", "event_types": ["merger"]}}, 422,
                  "validation-error", id="422-unknown-type"),
     pytest.param("post", "/v1/extract", {"json": [1, 2]}, 422, "validation-error", id="422-not-an-object"),
+    pytest.param("post", "/v1/extract", {"data": '{"text": "a"}', "content_type": "application/json; charset=latin-1"},
+                 415, "unsupported-media-type", id="415-other-charset"),
+    pytest.param("post", "/v1/extract", {"data": '{"text": "a"}', "content_type": PROBLEM_JSON}, 415,
+                 "unsupported-media-type", id="415-problem-json"),
+    pytest.param("post", "/v1/extract/batch", {"data": '{"documents": [', "content_type": JSON}, 400,
+                 "malformed-json", id="400-batch-malformed"),
+    pytest.param("post", "/v1/extract/batch",
+                 {"data": b'{"documents": [{"id": "a", "text": "' + b"a" * 1_048_576 + b'"}]}', "content_type": JSON},
+                 413, None, id="413-batch-too-large"),
+    pytest.param("post", "/v1/extract/batch", {"data": '{"documents": []}', "content_type": "text/plain"}, 415,
+                 "unsupported-media-type", id="415-batch"),
+    pytest.param("post", "/v1/extract/batch", {"json": {"documents": [{"id": "a", "text": "x"}] * 2}}, 422,
+                 "validation-error", id="422-batch-repeated-id"),
 ]
 
 
