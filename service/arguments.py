@@ -56,13 +56,12 @@ class DocContext:
     words: AttributeWords
     companies: list[Span]
     sentences: Sentences
-    noun_chunks: list[Span]
 
     @classmethod
     def build(cls, doc: Doc, document_date: dt.date | None, gazetteer: Gazetteer, words: AttributeWords,
               sentences: Sentences) -> "DocContext":
         companies = [e for e in sentences.entities if entity_kind(e, gazetteer) == "company"]
-        return cls(doc, document_date, gazetteer, words, companies, sentences, list(doc.noun_chunks))
+        return cls(doc, document_date, gazetteer, words, companies, sentences)
 
     def antecedent(self, before: int, name: str | None = None) -> Span | None:
         """The last company (called ``name``, if given) named before character ``before``."""
@@ -82,6 +81,17 @@ class DocContext:
         return max(reversed(recent), key=lambda c: counts[canonical_name(c)])
 
 
+# Entities further than this many words from the trigger are never its arguments; the bound keeps
+# the work per mention constant on hostile text (thousands of names in one sentence).
+WINDOW = 80
+
+
+def _nearby_ents(mention: Mention, ctx: DocContext) -> list[Span]:
+    """The entities of the mention's sentence within ``WINDOW`` words of its trigger."""
+    at = mention.trigger.start
+    return [e for e in ctx.sentences.ents(mention.sentence) if abs(e.start - at) <= WINDOW]
+
+
 def _role(kind: str, entity: Span, mention: Mention, et: EventType) -> str | None:
     trigger = mention.trigger.root
     if mention.stage and is_subject_of(entity, trigger):
@@ -99,7 +109,7 @@ def _actor_candidates(mention: Mention, et: EventType, ctx: DocContext) -> list[
     trigger = mention.trigger.root
     near = [mention.trigger.root, *mention.cues]
     out: list[tuple[int, Found]] = []
-    for ent in ctx.sentences.ents(mention.sentence):
+    for ent in _nearby_ents(mention, ctx):
         if _is_dateline(ent, mention.sentence) or ent.root.dep_ in NAME_GIVING_DEPS:
             continue
         kind = entity_kind(ent, ctx.gazetteer)
@@ -199,7 +209,7 @@ def _primary_fallback(mention: Mention, et: EventType, ctx: DocContext, ranked: 
         return fits[0] if fits else None
     referent = _referent(mention, ctx)
     if referent is None:
-        for product in (e for e in ctx.sentences.ents(mention.sentence) if e.label_ == "PRODUCT"):
+        for product in (e for e in _nearby_ents(mention, ctx) if e.label_ == "PRODUCT"):
             developer = ctx.gazetteer.product_developer(product)
             referent = ctx.antecedent(len(ctx.doc.text), developer) if developer else None
             if referent is not None:
@@ -251,7 +261,7 @@ def find_dates(mention: Mention, ctx: DocContext, future: bool) -> list[Found]:
     """DATE entities that say when the happening took place, normalised against the document date."""
     trigger = mention.trigger.root
     found = []
-    for ent in ctx.sentences.ents(mention.sentence):
+    for ent in _nearby_ents(mention, ctx):
         if ent.label_ != "DATE" or tree_distance(ent.root, trigger) > DATE_DISTANCE:
             continue
         verb = governing_verb(ent.root)
@@ -289,7 +299,7 @@ def find_locations(mention: Mention, ctx: DocContext, actor_spans: set[tuple[int
     are not where anything happened."""
     near = [mention.trigger.root, *mention.cues]
     found = []
-    for ent in ctx.sentences.ents(mention.sentence):
+    for ent in _nearby_ents(mention, ctx):
         if ent.label_ not in ("GPE", "LOC") or (ent.start, ent.end) in actor_spans or _is_dateline(ent, mention.sentence):
             continue
         if _describes_a_company(ent):
@@ -325,13 +335,16 @@ def find_products(mention: Mention, et: EventType, ctx: DocContext) -> list[Foun
     if not et.takes_products:
         return []
     trigger = mention.trigger.root
-    found = [Found("products", product_phrase(e, et, ctx)) for e in ctx.sentences.ents(mention.sentence)
+    found = [Found("products", product_phrase(e, et, ctx)) for e in _nearby_ents(mention, ctx)
              if e.label_ == "PRODUCT" and tree_distance(e.root, trigger) <= PRODUCT_DISTANCE]
     covered = {(f.span.start, f.span.end) for f in found}
     tech = set(et.lexicons.get("tech", ()))
     if tech:
         sentence = mention.sentence
-        for chunk in (c for c in ctx.noun_chunks if sentence.start <= c.start and c.end <= sentence.end):
+        at = mention.trigger.start
+        # spaCy's noun-chunk iterator is quadratic on long lists: read only the trigger's window.
+        window = ctx.doc[max(sentence.start, at - WINDOW):min(sentence.end, at + WINDOW)]
+        for chunk in window.noun_chunks:
             if chunk.root.lower_ not in tech:
                 continue
             if any(e.label_ in ("PRODUCT", "ORG") and chunk.start <= e.start < chunk.end

@@ -131,8 +131,8 @@ class ServerSettings:
     header_timeout: int = 5
     # A worker is replaced after about this many requests (0: never), before spaCy's hash tables
     # have grown past 5 % (docs/operations.md, Memory); a replacement is a fork of the warm master.
-    max_requests: int = field(default=25_000, metadata={"parse": _non_negative})
-    max_requests_jitter: int = field(default=2_500, metadata={"parse": _non_negative})
+    max_requests: int = field(default=15_000, metadata={"parse": _non_negative})
+    max_requests_jitter: int = field(default=1_500, metadata={"parse": _non_negative})
 
     @classmethod
     def from_env(cls, **overrides: Any) -> ServerSettings:

@@ -14,7 +14,6 @@ from typing import Any
 
 import yaml
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
@@ -111,12 +110,14 @@ class Gazetteer:
     def authority_patterns(self) -> list[dict[str, Any]]:
         """Token patterns for "<place or person>['s] <authority noun>" descriptions."""
         patterns = []
-        owner = {"ENT_TYPE": {"IN": ["GPE", "NORP", "PERSON", "ORG"]}, "OP": "+"}
+        # At most three owner words: an unbounded "+" is quadratic on long runs of names.
+        owner = {"ENT_TYPE": {"IN": ["GPE", "NORP", "PERSON", "ORG"]}}
+        owners = [owner, {**owner, "OP": "?"}, {**owner, "OP": "?"}]
         possessive = {"ORTH": {"IN": ["'s", "’s"]}, "OP": "?"}
         for kind, nouns in self.authority_nouns.items():
             for noun in nouns:
                 words = [{"LOWER": w} for w in noun.split()]
-                patterns.append({"label": "ORG", "pattern": [owner, possessive, *words], "id": f"{kind}|"})
+                patterns.append({"label": "ORG", "pattern": [*owners, possessive, *words], "id": f"{kind}|"})
         return patterns
 
     def kind_from_name(self, name: str) -> str:
@@ -189,20 +190,33 @@ def make_company_names(nlp: Language, name: str, suffixes: list[str], known: dic
 class CompanyNames:
     """Labels capitalised words ending in a company suffix ("Acme Silicon", "Nvidia Corp.") as
     companies the gazetteer may not know. A known name inside keeps its canonical name, and a
-    gazetteer entity of the same extent wins."""
+    gazetteer entity of the same extent wins. A linear scan, not a Matcher pattern with "+":
+    such a pattern is quadratic on long runs of capitalised words."""
+
+    MAX_NAME_WORDS = 5
+    NOT_NAME_WORDS = frozenset({"the", "a", "an", "this", "its", "their"})
 
     def __init__(self, nlp: Language, suffixes: list[str], known: dict[str, str]) -> None:
         self.known = known
-        self.matcher = Matcher(nlp.vocab)
-        name_word = {"IS_TITLE": True, "LOWER": {"NOT_IN": ["the", "a", "an", "this", "its", "their"]}}
-        for suffix in suffixes:
-            self.matcher.add("company", [[{**name_word, "OP": "+"}, *({"ORTH": w} for w in suffix.split())]])
+        self.suffixes = {tuple(s.split()) for s in suffixes}
+        self.lengths = sorted({len(s) for s in self.suffixes}, reverse=True)
 
     def __call__(self, doc: Doc) -> Doc:
         found = []
-        for _, start, end in self.matcher(doc):
-            name = next((self.known[doc[start:e].text] for e in range(end, start, -1) if doc[start:e].text in self.known), "")
-            found.append(Span(doc, start, end, label="ORG", span_id=f"company|{name}"))
+        for i in range(len(doc)):
+            for length in self.lengths:
+                if i + length > len(doc) or tuple(t.text for t in doc[i:i + length]) not in self.suffixes:
+                    continue
+                start = i
+                while (start > 0 and i - start < self.MAX_NAME_WORDS and doc[start - 1].is_title
+                       and doc[start - 1].lower_ not in self.NOT_NAME_WORDS):
+                    start -= 1
+                if start < i:
+                    end = i + length
+                    name = next((self.known[doc[start:e].text] for e in range(end, start, -1)
+                                 if doc[start:e].text in self.known), "")
+                    found.append(Span(doc, start, end, label="ORG", span_id=f"company|{name}"))
+                break
         if found:
             doc.ents = filter_spans([*doc.ents, *found])
         return doc

@@ -42,11 +42,37 @@ class Event(_Arguments):
     modality: str
     mentions: list[Mention] = field(default_factory=list)
     arguments: list[Found] = field(default_factory=list)
+    # Answers kept up to date as mentions arrive: recomputing them over every argument for every
+    # new mention is quadratic on a text that repeats one cue thousands of times.
+    _names: dict[str, set[str]] = field(default_factory=dict)
+    _countries: dict[str, set[str]] = field(default_factory=dict)
+    _dates: dict[int, set[str]] = field(default_factory=dict)
 
     def add(self, candidate: "Candidate") -> None:
         """Take a mention and its arguments into this event."""
         self.mentions.append(candidate.mention)
         self.arguments.extend(candidate.arguments)
+        for role, names in self._names.items():
+            names |= candidate.names(role)
+        for role, countries in self._countries.items():
+            countries |= candidate.countries(role)
+        for body_start, dates in self._dates.items():
+            dates |= candidate.date_values(body_start)
+
+    def names(self, role: str) -> set[str]:
+        if role not in self._names:
+            self._names[role] = super().names(role)
+        return self._names[role]
+
+    def countries(self, role: str) -> set[str]:
+        if role not in self._countries:
+            self._countries[role] = super().countries(role)
+        return self._countries[role]
+
+    def date_values(self, body_start: int) -> set[str]:
+        if body_start not in self._dates:
+            self._dates[body_start] = super().date_values(body_start)
+        return self._dates[body_start]
 
     def shares_sentence(self, mention: Mention) -> bool:
         return any(m.sentence.start == mention.sentence.start for m in self.mentions)

@@ -17,6 +17,11 @@ from .ontology import EventType
 from .syntax import Sentences, ancestors, tree_distance
 
 LINK_DISTANCE = 3
+# Words further apart than this are never linked; the bound keeps linking linear on hostile text.
+LINK_WINDOW = 60
+# No real sentence reports more happenings than this; a text that repeats a cue word thousands of
+# times without a full stop would otherwise cost time and output in the square of its length.
+MAX_CUES_PER_SENTENCE = 24
 # A participle cue used as a noun modifier describes a thing rather than reporting a
 # happening: "chips designed to comply with the rules", "Chinese-made processors". An
 # infinitive is a happening: "a plan to list on the KOSPI".
@@ -71,7 +76,9 @@ def _near(match: CueMatch, need: str, lexicon_tokens: dict[str, list[Token]], en
     root = match.span.root
     pool = entity_tokens.get(need.removeprefix("entity:"), []) if need.startswith("entity:") else lexicon_tokens.get(need, [])
     for t in pool:
-        if match.span.start <= t.i < match.span.end or tree_distance(root, t) > LINK_DISTANCE:
+        if abs(t.i - root.i) > LINK_WINDOW or match.span.start <= t.i < match.span.end:
+            continue
+        if tree_distance(root, t) > LINK_DISTANCE:
             continue
         if t.dep_ not in MODIFIER_DEPS or t.head.i in heads or t.head.i == root.i:
             return True
@@ -91,6 +98,7 @@ def find_mentions(doc: Doc, cues: list[CueMatch], lexicon_hits: dict[tuple[str, 
     for m in cues:
         by_sentence.setdefault(sentences.of(m.span.start).start, []).append(m)
     for sent_start, matches in by_sentence.items():
+        matches = matches[:MAX_CUES_PER_SENTENCE]
         sentence = sentences.of(matches[0].span.start)
         ents = {kind: toks.get(sent_start, []) for kind, toks in entity_tokens.items()}
         for et in {m.event_type.name: m.event_type for m in matches}.values():

@@ -38,7 +38,9 @@ def governing_verb(token: Token) -> Token | None:
 def doer_head(entity: Span) -> Token | None:
     """The word ``entity`` is the subject, agent or possessor of, if any."""
     root = entity.root
-    while root.dep_ in ("compound", "appos", "conj") and root.head.i != root.i:
+    for _ in range(8):  # bounded: a list of thousands of conjoined names is one long chain
+        if root.dep_ not in ("compound", "appos", "conj") or root.head.i == root.i:
+            break
         root = root.head
     if root.dep_ in SUBJECT_DEPS:
         return root.head
