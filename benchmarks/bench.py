@@ -20,7 +20,6 @@ import multiprocessing as mp
 import os
 import platform
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,10 +28,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from loopback import HOST, free_port  # benchmarks/ is on sys.path when run
+
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "eval"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-HOST = "127.0.0.1"
 BATCH_DOCUMENTS = 8
 
 
@@ -99,10 +99,6 @@ def raw_latency_ms(text: str, repeats: int) -> list[float]:
 
 # --- the service: a real gunicorn on loopback ---------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 class Service:

@@ -26,7 +26,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -35,7 +34,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
+from loopback import HOST, free_port, ready  # noqa: E402  (benchmarks/ is on sys.path when run)
 TARGET_GROWTH = 0.05
 SYLLABLES = ("ka", "ven", "dro", "lix", "mar", "tho", "qui", "zen", "bar", "ulo", "pex", "ris", "nor", "vak", "ef",
              "sul", "gri", "tam", "oze", "yun", "hal", "bri", "cor", "dax")
@@ -88,10 +87,6 @@ class NovelText:
         return "/v1/extract", {"text": self.document(), "document_date": "2025-06-12"}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def workers(master: int) -> list[int]:
@@ -155,18 +150,6 @@ def send(port: int, texts: NovelText, count: int, clients: int, deadline: float,
     return sent["n"]
 
 
-def ready(server: subprocess.Popen[bytes], port: int) -> bool:
-    """Wait up to two minutes for /readyz to say 200; False if the server exits or never does."""
-    limit = time.monotonic() + 120
-    while time.monotonic() < limit and server.poll() is None:
-        try:
-            connection = http.client.HTTPConnection(HOST, port, timeout=2)
-            connection.request("GET", "/readyz")
-            if connection.getresponse().status == 200:
-                return True
-        except OSError:
-            time.sleep(0.2)
-    return False
 
 
 def report(label: str, master: int, warm: float | None) -> dict[int, tuple[int, int]]:

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
+from loopback import HOST, free_port, ready  # noqa: E402  (benchmarks/ is on sys.path when run)
 CANDIDATES = {
     "sync": ["-k", "sync"],
     "gthread, 4 threads": ["-k", "gthread", "--threads", "4"],
@@ -32,23 +32,8 @@ CANDIDATES = {
 BODY = json.dumps({"text": "Nvidia unveiled its Blackwell Ultra AI chip on Monday."})
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
-def ready(server: subprocess.Popen[bytes], port: int) -> bool:
-    limit = time.monotonic() + 120
-    while time.monotonic() < limit and server.poll() is None:
-        try:
-            connection = http.client.HTTPConnection(HOST, port, timeout=2)
-            connection.request("GET", "/readyz")
-            if connection.getresponse().status == 200:
-                return True
-        except OSError:
-            time.sleep(0.2)
-    return False
 
 
 def timed_request(port: int, wait: float) -> float | None:
