@@ -71,8 +71,10 @@ class Engine:
             raise ValueError(f"unknown event types: {sorted(unknown)}")
         use_prefilter = self.settings.prefilter if prefilter is None else prefilter
         with self.nlp.memory_zone():
-            kept = [not use_prefilter or self.prefilter.could_hold_events(t, wanted) for t in texts]
-            docs = iter(self.nlp.pipe(t for t, keep in zip(texts, kept) if keep))
+            # Tokenized once: the pre-filter reads the tokens, the pipeline goes on from them.
+            tokenized = [self.nlp.make_doc(t) for t in texts]
+            kept = [not use_prefilter or self.prefilter.could_hold_events(d, wanted) for d in tokenized]
+            docs = iter(self.nlp.pipe(d for d, keep in zip(tokenized, kept) if keep))
             return [self._events(next(docs), day, wanted) if keep else [] for keep, day in zip(kept, dates)]
 
     def _events(self, doc: Doc, document_date: dt.date | None, wanted: set[str]) -> list[dict[str, Any]]:
@@ -129,7 +131,8 @@ class Engine:
 
 
 def _span(span: Span) -> dict[str, Any]:
-    return {"text": span.text, "start": span.start_char, "end": span.end_char}
+    start, end = span.start_char, span.end_char
+    return {"text": span.doc.text[start:end], "start": start, "end": end}
 
 
 def _arguments(found: list[Found], kind: str) -> list[dict[str, Any]]:

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
+from spacy.attrs import ORTH
 from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.pipeline import SpanRuler
+from spacy.pipeline.span_ruler import prioritize_new_ents_filter
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
@@ -36,6 +42,7 @@ class Gazetteer:
     families: list[dict[str, Any]]
     not_entities: frozenset[str]
     code_shapes: tuple[str, ...]
+    family_model: str
     code_exceptions: frozenset[str]
     authority_nouns: dict[str, list[str]]
     kind_words: dict[str, list[str]]
@@ -56,6 +63,7 @@ class Gazetteer:
             families=products.get("families") or [],
             not_entities=frozenset(corrections["not_entities"]),
             code_shapes=tuple(corrections["product_code_shapes"]),
+            family_model=corrections["family_model_shape"],
             code_exceptions=frozenset(corrections["product_code_exceptions"]),
             authority_nouns=corrections["authority_nouns"],
             kind_words=kinds["kinds"],
@@ -89,43 +97,23 @@ class Gazetteer:
                 patterns.append({"label": "PRODUCT", "pattern": surface, "id": span_id})
         return patterns
 
-    def shape_patterns(self) -> list[dict[str, Any]]:
-        """Token patterns for chip model codes and "<family> <code>" names such as "Ascend 910C"."""
-        known = sorted(self.code_exceptions | {s for o in self.organisations for s in _surfaces(o) if " " not in s})
-        patterns = []
-        for shape in self.code_shapes:
-            token = {"TEXT": {"REGEX": shape, "NOT_IN": known}}
-            patterns.append({"label": "PRODUCT", "pattern": [token], "id": "product|"})
-        # After a product line's name any short token with a digit is a model: "Snapdragon X3".
-        model = {"TEXT": {"REGEX": r"^(?=.*\d)[A-Za-z0-9+-]{1,8}$"}}
-        for family in self.families:
-            fam = [{"ORTH": word} for word in family["name"].split()]
-            patterns.append({"label": "PRODUCT", "pattern": fam + [model], "id": f"product|{family['name']}"})
-        return patterns
+    def not_codes(self) -> list[str]:
+        """Tokens shaped like chip model codes that are not chips: listed exceptions ("G20") and
+        one-word organisation names."""
+        return sorted(self.code_exceptions | {s for o in self.organisations for s in _surfaces(o) if " " not in s})
 
     def company_names(self) -> dict[str, str]:
         """Every surface form of a known company, mapped to its canonical name."""
         return {s: o["name"] for o in self.organisations if o["kind"] == "company" for s in _surfaces(o)}
 
-    def authority_patterns(self) -> list[dict[str, Any]]:
-        """Token patterns for "<place or person>['s] <authority noun>" descriptions."""
-        patterns = []
-        # At most three owner words: an unbounded "+" is quadratic on long runs of names.
-        owner = {"ENT_TYPE": {"IN": ["GPE", "NORP", "PERSON", "ORG"]}}
-        owners = [owner, {**owner, "OP": "?"}, {**owner, "OP": "?"}]
-        possessive = {"ORTH": {"IN": ["'s", "’s"]}, "OP": "?"}
-        for kind, nouns in self.authority_nouns.items():
-            for noun in nouns:
-                words = [{"LOWER": w} for w in noun.split()]
-                patterns.append({"label": "ORG", "pattern": [*owners, possessive, *words], "id": f"{kind}|"})
-        return patterns
+    @cached_property
+    def _kind_patterns(self) -> dict[str, re.Pattern[str]]:
+        return {kind: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b")
+                for kind, words in self.kind_words.items() if words}
 
     def kind_from_name(self, name: str) -> str:
         """The kind of an organisation the gazetteer does not know, guessed from its name."""
-        for kind, words in self.kind_words.items():
-            if any(re.search(rf"\b{re.escape(w)}\b", name) for w in words):
-                return kind
-        return "company"
+        return next((kind for kind, pattern in self._kind_patterns.items() if pattern.search(name)), "company")
 
 
 def _surfaces(entry: dict[str, Any]) -> list[str]:
@@ -151,6 +139,99 @@ def canonical_name(span: Span) -> str:
         if name:
             return name
     return span.text
+
+
+@Language.factory("known_names", default_config={"code_shapes": [], "not_codes": [], "families": [],
+                                                "family_model": ""})
+def make_known_names(nlp: Language, name: str, code_shapes: list[str], not_codes: list[str], families: list[str],
+                     family_model: str) -> "KnownNames":
+    """Factory for :class:`KnownNames`."""
+    return KnownNames(nlp, name, code_shapes, not_codes, families, family_model)
+
+
+class KnownNames(SpanRuler):
+    """A span ruler over the gazetteer's names that also labels chip models: codes by their
+    shape ("H20", "MI300X") and a product line's name followed by a model ("Snapdragon X3").
+    Both are found outside spaCy's token ``Matcher``: as its REGEX predicates, every shape was
+    called in Python for every token, which cost more than the rest of the domain layer."""
+
+    def __init__(self, nlp: Language, name: str, code_shapes: list[str], not_codes: list[str], families: list[str],
+                 family_model: str) -> None:
+        super().__init__(nlp, name, spans_key=None, annotate_ents=True, validate=True, overwrite=False)
+        self.code_shape = re.compile("|".join(f"(?:{shape})" for shape in code_shapes)) if code_shapes else None
+        self.not_codes = frozenset(not_codes)
+        self.family_model = re.compile(family_model) if family_model else None
+        self.families = PhraseMatcher(nlp.vocab)
+        for family in families:
+            self.families.add(f"product|{family}", [nlp.make_doc(family)])
+
+    def match(self, doc: Doc) -> list[Span]:
+        """The ruler's matches and the models, without the overlaps resolved."""
+        spans = super().match(doc)
+        models = self._codes(doc) | self._family_models(doc)
+        return sorted(set(spans) | models) if models else spans
+
+    def _codes(self, doc: Doc) -> set[Span]:
+        if self.code_shape is None or not len(doc):
+            return set()
+        orths = doc.to_array(ORTH)
+        strings = doc.vocab.strings
+        codes = [h for h in np.unique(orths).tolist()
+                 if strings[h] not in self.not_codes and self.code_shape.search(strings[h])]
+        if not codes:
+            return set()
+        return {Span(doc, i, i + 1, label="PRODUCT", span_id="product|")
+                for i in np.flatnonzero(np.isin(orths, codes)).tolist()}
+
+    def _family_models(self, doc: Doc) -> set[Span]:
+        if self.family_model is None:
+            return set()
+        return {Span(doc, start, end + 1, label="PRODUCT", span_id=doc.vocab.strings[key])
+                for key, start, end in self.families(doc)
+                if end < len(doc) and self.family_model.search(doc[end].text)}
+
+
+@Language.factory("authority_names", default_config={"nouns": {}, "owner_labels": [], "max_owners": 3})
+def make_authority_names(nlp: Language, name: str, nouns: dict[str, list[str]], owner_labels: list[str],
+                         max_owners: int) -> "AuthorityNames":
+    """Factory for :class:`AuthorityNames`."""
+    return AuthorityNames(nlp, nouns, frozenset(owner_labels), max_owners)
+
+
+class AuthorityNames:
+    """Names of authorities made of an owner and a common noun: "China's securities regulator",
+    "the Dutch government", "the Trump administration". The owner is one to ``max_owners``
+    tokens of a place, nationality, person or organisation entity, then an optional possessive;
+    the name replaces the entities it overlaps. Found from the nouns backwards: as token
+    patterns, the owner test ran in Python at every token for every noun, and an unbounded
+    owner run was quadratic on long runs of names."""
+
+    POSSESSIVES = frozenset({"'s", "’s"})
+
+    def __init__(self, nlp: Language, nouns: dict[str, list[str]], owner_labels: frozenset[str],
+                 max_owners: int) -> None:
+        self.nouns = PhraseMatcher(nlp.vocab, attr="LOWER")
+        for kind, words in nouns.items():
+            self.nouns.add(f"{kind}|", [nlp.make_doc(w) for w in words])
+        self.owner_labels = owner_labels
+        self.max_owners = max_owners
+
+    def __call__(self, doc: Doc) -> Doc:
+        found = set()
+        for key, start, end in self.nouns(doc):
+            span_id = doc.vocab.strings[key]
+            owners_ends = [start]
+            if start > 0 and doc[start - 1].text in self.POSSESSIVES:
+                owners_ends.append(start - 1)
+            for owners_end in owners_ends:
+                first = owners_end
+                while (owners_end - first < self.max_owners and first > 0
+                       and doc[first - 1].ent_type_ in self.owner_labels):
+                    first -= 1
+                    found.add(Span(doc, first, end, label="ORG", span_id=span_id))
+        if found:
+            doc.ents = sorted(prioritize_new_ents_filter(list(doc.ents), sorted(found)))
+        return doc
 
 
 @Language.factory("entity_cleanup", default_config={"not_entities": []})
@@ -199,13 +280,17 @@ class CompanyNames:
     def __init__(self, nlp: Language, suffixes: list[str], known: dict[str, str]) -> None:
         self.known = known
         self.suffixes = {tuple(s.split()) for s in suffixes}
+        self.first_words = frozenset(s[0] for s in self.suffixes)
         self.lengths = sorted({len(s) for s in self.suffixes}, reverse=True)
 
     def __call__(self, doc: Doc) -> Doc:
         found = []
-        for i in range(len(doc)):
+        words = [t.text for t in doc]
+        for i, word in enumerate(words):
+            if word not in self.first_words:
+                continue
             for length in self.lengths:
-                if i + length > len(doc) or tuple(t.text for t in doc[i:i + length]) not in self.suffixes:
+                if i + length > len(words) or tuple(words[i:i + length]) not in self.suffixes:
                     continue
                 start = i
                 while (start > 0 and i - start < self.MAX_NAME_WORDS and doc[start - 1].is_title

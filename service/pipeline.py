@@ -6,6 +6,7 @@ from spacy.language import Language
 
 from spacy.tokens import Doc
 
+from .attribute_rules import compile_attribute_ruler
 from .entities import Gazetteer
 from .tokenizer import BoundedTokenizer
 
@@ -19,29 +20,22 @@ UNUSED_COMPONENTS = ("senter", "lemmatizer", "morphologizer", "textcat", "textca
 def build_pipeline(model: str, gazetteer: Gazetteer) -> Language:
     """Load ``model`` (a package name or path) without unused components and add the domain layer."""
     nlp = spacy.load(model, exclude=list(UNUSED_COMPONENTS))
+    compile_attribute_ruler(nlp)
     _split_final_stop_after_codes(nlp)
     nlp.tokenizer = BoundedTokenizer(nlp.tokenizer, nlp.vocab)
     nlp.add_pipe("line_breaks", first=True)
     # First in the pipeline: its patterns need only the tokenizer, so adding them is fast,
     # and the statistical recogniser then labels around the names it already knows.
-    known = nlp.add_pipe(
-        "span_ruler",
-        name="domain_names",
-        first=True,
-        config={"spans_key": None, "annotate_ents": True, "overwrite": False, "validate": True},
-    )
-    known.add_patterns(gazetteer.name_patterns() + gazetteer.shape_patterns())
+    known = nlp.add_pipe("known_names", name="domain_names", first=True, config={
+        "code_shapes": list(gazetteer.code_shapes), "not_codes": gazetteer.not_codes(),
+        "families": [f["name"] for f in gazetteer.families], "family_model": gazetteer.family_model})
+    known.add_patterns(gazetteer.name_patterns())
     nlp.add_pipe("company_names", after="domain_names",
                  config={"suffixes": gazetteer.company_suffixes, "known": gazetteer.company_names()})
     nlp.add_pipe("entity_cleanup", after="ner", config={"not_entities": sorted(gazetteer.not_entities)})
-    authorities = nlp.add_pipe(
-        "span_ruler",
-        name="domain_authorities",
-        after="entity_cleanup",
-        config={"spans_key": None, "annotate_ents": True, "overwrite": False, "validate": True,
-                "ents_filter": {"@misc": "spacy.prioritize_new_ents_filter.v1"}},
-    )
-    authorities.add_patterns(gazetteer.authority_patterns())
+    # Owners: places, nationalities, people, organisations; at most three tokens of them.
+    nlp.add_pipe("authority_names", name="domain_authorities", after="entity_cleanup", config={
+        "nouns": gazetteer.authority_nouns, "owner_labels": ["GPE", "NORP", "PERSON", "ORG"], "max_owners": 3})
     return nlp
 
 

@@ -11,12 +11,15 @@ a word that names the kind) occurs.
 from __future__ import annotations
 
 import bisect
+import re
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from .cues import CueFinder, CueMatch
 from .entities import Gazetteer, entity_kind
+
+LINE_BREAK = re.compile("\n")
 
 
 class Prefilter:
@@ -36,17 +39,16 @@ class Prefilter:
             kind: frozenset(w for noun in nouns for w in noun.split()) for kind, nouns in gazetteer.authority_nouns.items()
         }
 
-    def could_hold_events(self, text: str, types: set[str]) -> bool:
-        """False only when no parse of ``text`` could yield an event of ``types``."""
-        doc = self.nlp.make_doc(text)
+    def could_hold_events(self, doc: Doc, types: set[str]) -> bool:
+        """False only when no parse of the tokenized ``doc`` could yield an event of ``types``.
+        Leaves ``doc`` as it found it, so that the pipeline can go on from its tokens."""
         matches, lexicon_hits = self.cues.find(doc, types)
         starters = [m for m in matches if not m.cue.anaphoric]
         if not starters:
             return False
         if any(not m.cue.needs and not m.cue.also for m in starters):
             return True
-        doc = self.known_names(doc)
-        breaks = [i for i, ch in enumerate(text) if ch == "\n"]
+        breaks = [m.start() for m in LINE_BREAK.finditer(doc.text)]
 
         def paragraph(char: int) -> int:
             return bisect.bisect(breaks, char)
@@ -54,7 +56,8 @@ class Prefilter:
         present: set[tuple[str, int]] = set()
         for (type_name, lexicon), spans in lexicon_hits.items():
             present |= {(f"{type_name}:{lexicon}", paragraph(s.start_char)) for s in spans}
-        for ent in doc.ents:
+        # Every name the gazetteer could label, before overlaps between them are resolved.
+        for ent in self.known_names.match(doc):
             kind = entity_kind(ent, self.gazetteer)
             if kind:
                 present.add((f"entity:{kind}", paragraph(ent.start_char)))

@@ -10,8 +10,10 @@ CLAUSE_DEPS = ("ccomp", "advcl", "relcl", "parataxis")
 def ancestors(token: Token) -> list[Token]:
     """The token and its heads up to the sentence root."""
     path = [token]
-    while path[-1].head.i != path[-1].i and len(path) <= 64:
-        path.append(path[-1].head)
+    head = token.head
+    while head.i != token.i and len(path) <= 64:
+        path.append(head)
+        token, head = head, head.head
     return path
 
 

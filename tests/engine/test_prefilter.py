@@ -36,11 +36,11 @@ def test_output_is_identical_with_and_without_the_prefilter(engine: Engine, text
 
 def test_ordinary_news_is_mostly_skipped(engine: Engine) -> None:
     background = [d["text"] for d in load_jsonl("background-dev.jsonl")]
-    kept = [t for t in background if engine.prefilter.could_hold_events(t, set(engine.event_types))]
+    kept = [t for t in background if engine.prefilter.could_hold_events(engine.nlp.make_doc(t), set(engine.event_types))]
     assert len(kept) <= len(background) // 4
 
 
 def test_event_documents_are_kept(engine: Engine) -> None:
-    assert engine.prefilter.could_hold_events(OWN_DOCUMENTS[4], {"chip_development"})
-    assert not engine.prefilter.could_hold_events(OWN_DOCUMENTS[4], {"ipo"})
-    assert not engine.prefilter.could_hold_events(OWN_DOCUMENTS[2], set(engine.event_types))
+    assert engine.prefilter.could_hold_events(engine.nlp.make_doc(OWN_DOCUMENTS[4]), {"chip_development"})
+    assert not engine.prefilter.could_hold_events(engine.nlp.make_doc(OWN_DOCUMENTS[4]), {"ipo"})
+    assert not engine.prefilter.could_hold_events(engine.nlp.make_doc(OWN_DOCUMENTS[2]), set(engine.event_types))
