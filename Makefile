@@ -127,3 +127,8 @@ bench: venv
 # A short run that only checks the harness still works (CI); it judges no figure.
 bench-quick: venv
 	$(BIN)/python benchmarks/bench.py --quick
+
+# CPU time of each step of one request against the bare pipeline's steps (in-process profile).
+.PHONY: bench-request-path
+bench-request-path: venv
+	$(BIN)/python benchmarks/request_path.py

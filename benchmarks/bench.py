@@ -84,19 +84,6 @@ def raw_words_per_second(pool: Any, texts: list[str], cores: int) -> float:
     return words(texts) / (time.perf_counter() - started)
 
 
-def raw_latency_ms(text: str, repeats: int) -> list[float]:
-    """``nlp(text)`` in this process, one document at a time."""
-    if _raw_nlp is None:
-        _load_raw()
-    _raw_nlp(text)
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        _raw_nlp(text)
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
 # --- the service: a real gunicorn on loopback ---------------------------------------------------
 
 
@@ -189,14 +176,22 @@ def service_single_words_per_second(service: Service, texts: list[str], concurre
     return words(texts) / (time.perf_counter() - started)
 
 
-def service_latency_ms(service: Service, text: str, repeats: int) -> list[float]:
+def latency_ms(service: Service, text: str, repeats: int) -> tuple[list[float], list[float]]:
+    """One document at a time, alternately through the service over HTTP and through raw
+    ``nlp(text)`` in this process, so that drift on the machine falls on both equally."""
+    if _raw_nlp is None:
+        _load_raw()
     service.extract(text)
-    times = []
+    _raw_nlp(text)
+    served, raw = [], []
     for _ in range(repeats):
         started = time.perf_counter()
         service.extract(text)
-        times.append((time.perf_counter() - started) * 1000)
-    return times
+        middle = time.perf_counter()
+        _raw_nlp(text)
+        served.append((middle - started) * 1000)
+        raw.append((time.perf_counter() - middle) * 1000)
+    return served, raw
 
 
 def memory_mib(pid: int) -> dict[str, float]:
@@ -247,8 +242,7 @@ def run(rounds: int, latency_repeats: int, quick: bool) -> dict[str, Any]:
         finally:
             pool.close()
             pool.join()
-        service_latency = service_latency_ms(service, median_article, latency_repeats)
-        raw_latency = raw_latency_ms(median_article, latency_repeats)
+        service_latency, raw_latency = latency_ms(service, median_article, latency_repeats)
         memory = {"master": memory_mib(service.process.pid)}
         memory.update({f"worker {pid}": memory_mib(pid) for pid in service.worker_pids()})
     finally:
