@@ -133,8 +133,7 @@ class Engine:
 
 
 def _span(span: Span) -> dict[str, Any]:
-    start, end = span.start_char, span.end_char
-    return {"text": span.doc.text[start:end], "start": start, "end": end}
+    return {"text": span.text, "start": span.start_char, "end": span.end_char}
 
 
 def _arguments(found: list[Found], kind: str) -> list[dict[str, Any]]:
