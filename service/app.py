@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 
 from schemas.extract import build_request_schemas
 
@@ -43,9 +43,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     if warm_up:
         readiness.warm_up(engine)
     register_request_hooks(app)
+    app.after_request(_no_sniffing)
     if settings.api_keys:
         require_api_key(app, settings.api_keys)
     app.register_blueprint(bp)
     app.register_blueprint(playground_bp)
     register_error_handlers(app)
     return app
+
+
+def _no_sniffing(response: Response) -> Response:
+    """Every response, errors included: a browser must take the declared Content-Type as it is, so a
+    JSON or problem body that echoes a caller's text is never sniffed as HTML and run."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,7 +1,9 @@
-"""Shared fixtures: the real engine (loaded once per test session), the app and its client."""
+"""Shared fixtures: the real engine (loaded once per test session), the app and its client, and
+one real gunicorn on loopback for every suite that talks HTTP."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from service.app import create_app
 from service.config import Settings
 from service.engine import Engine
+from tests.service.conftest import Server, start_server
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
 
@@ -33,6 +36,15 @@ def app(settings: Settings, engine: Engine):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The shared gunicorn: two workers, every setting at its default. One per session, so that
+    tests/service, the contract fuzzing and the hostile-input suite load the model once between them."""
+    running = start_server(tmp_path_factory.mktemp("gunicorn"))
+    yield running
+    running.stop()
 
 
 def load_jsonl(name: str) -> list[dict]:

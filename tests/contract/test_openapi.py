@@ -7,6 +7,8 @@ without the spec (or the other way round) fails here.
 from __future__ import annotations
 
 import json
+import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,14 +68,26 @@ def check(registry: Registry, pointer: str, instance: Any) -> None:
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
 
 
+def check_headers(spec: dict[str, Any], registry: Registry, pointer: str, response: Any) -> None:
+    """Every header the response at ``pointer`` declares required is sent, with a value its schema allows."""
+    declared = resolve(spec, pointer)["headers"]
+    assert {"X-Request-ID", "X-Content-Type-Options"} <= set(declared)
+    for name, header in declared.items():
+        header_pointer = header["$ref"].removeprefix("#") if "$ref" in header else f"{pointer}/headers/{escape(name)}"
+        if resolve(spec, header_pointer).get("required"):
+            assert name in response.headers, f"{name} missing"
+            check(registry, f"{header_pointer}/schema", response.headers[name])
+
+
 def check_response(registry: Registry, spec: dict[str, Any], path: str, method: str, response: Any,
                    media: str = "application/json") -> None:
-    """The response's status is documented for the operation and its body matches that schema."""
+    """The response's status is documented for the operation, and its body and headers match."""
     status = str(response.status_code)
     assert status in spec["paths"][path][method]["responses"], f"{status} not documented for {method} {path}"
     assert response.mimetype == media
     pointer = response_pointer(spec, path, method, status)
     check(registry, f"{pointer}/content/{escape(media)}/schema", response.get_json())
+    check_headers(spec, registry, pointer, response)
 
 
 def walk_examples(spec: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -158,6 +172,15 @@ def test_limits_match_settings(spec: dict[str, Any], settings: Settings) -> None
     assert spaced["max_text_chars"] in schemas["DocumentText"]["description"]
     assert spaced["max_batch_documents"] in documents["description"]
     assert spaced["max_batch_chars"] in documents["description"]
+
+
+def test_text_pattern_is_the_services_whitespace_rule(spec: dict[str, Any]) -> None:
+    """The service refuses a text that ``str.strip`` empties; the documented pattern must accept
+    exactly the other texts, character for character (a plain ``\\S`` differs in six)."""
+    pattern = re.compile(spec["components"]["schemas"]["DocumentText"]["pattern"])
+    disagree = [hex(code) for code in range(sys.maxunicode + 1)
+                if not 0xD800 <= code <= 0xDFFF and (pattern.search(chr(code)) is None) != (not chr(code).strip())]
+    assert not disagree
 
 
 def test_enums_match_the_loaded_ontology(spec: dict[str, Any], engine: Engine) -> None:
@@ -403,6 +426,7 @@ def test_routing_errors_match_documented_problem(client: FlaskClient, spec: dict
     assert response.mimetype == PROBLEM_JSON
     pointer = f"/components/responses/{component}"
     check(registry, f"{pointer}/content/{escape(PROBLEM_JSON)}/schema", response.get_json())
+    check_headers(spec, registry, pointer, response)
     assert response.get_json()["instance"] == path
     if status == 405:
         assert "Allow" in resolve(spec, pointer)["headers"]

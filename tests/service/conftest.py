@@ -1,7 +1,8 @@
 """A real gunicorn (gunicorn.conf.py, the real model) on a free loopback port, and a small HTTP client.
 
 Each server loads the model once in its master, so the suite starts as few as it can: one shared
-server for most tests, and one each where a test needs other settings or ends the server.
+server for most tests (the session-wide ``server`` fixture in tests/conftest.py, which the contract
+and hostile-input suites use too), and one each where a test needs other settings or ends the server.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,11 +131,3 @@ def start_server(directory: Path, **settings: str) -> Server:
         time.sleep(0.2)
     server.stop()
     pytest.fail(f"gunicorn was not ready within {START_TIMEOUT_S} s:\n{stderr.read_text()[-3000:]}")
-
-
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The shared server: two workers, every setting at its default."""
-    running = start_server(tmp_path_factory.mktemp("gunicorn"))
-    yield running
-    running.stop()
