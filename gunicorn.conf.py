@@ -40,6 +40,7 @@ from prometheus_client import multiprocess  # noqa: E402  (after the environment
 from service.config import ServerSettings, Settings  # noqa: E402
 
 _server = ServerSettings.from_env()
+_app = Settings.from_env()
 if _server.worker_class == "gevent":
     from gevent.monkey import MonkeyPatchWarning
 
@@ -57,7 +58,7 @@ graceful_timeout = _server.graceful_timeout
 keepalive = _server.header_timeout
 max_requests = _server.max_requests
 max_requests_jitter = _server.max_requests_jitter
-loglevel = Settings.from_env().log_level
+loglevel = _app.log_level
 preload_app = True
 # The heartbeat file is touched every second; on disk that can stall a worker for seconds.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
@@ -83,13 +84,20 @@ def worker_exit(server: Any, worker: Any) -> None:
 
 
 def pre_request(worker: Any, req: Any) -> None:
-    """One request per connection.
+    """One request per connection, and a bound on the wait for its body.
 
     A gevent worker keeps every connection it accepted, so a client's pool of keep-alive
     connections can all land on one worker and queue behind each other while another worker
     idles. Closing after each response sends every request to whichever worker is free to
-    accept it; a new loopback or LAN connection costs far less than the shortest extraction."""
+    accept it; a new loopback or LAN connection costs far less than the shortest extraction.
+
+    gunicorn bounds the request line and headers (``keepalive``) but not the body, which the app
+    reads: a client that declares a Content-Length and stops sending would hold its connection
+    for ever. The socket timeout makes each read wait at most ``BODY_TIMEOUT`` seconds, and the
+    app answers 408 (service/api.py). It stays set while the response is written, so a client
+    that stops reading an answer too large for the socket buffers is dropped too."""
     req.must_close = True
+    req.unreader.sock.settimeout(_app.body_timeout)
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import ClientDisconnected
 
 from schemas.extract import RequestSchemas
 
@@ -51,6 +52,24 @@ def _refuse_media_type(detail: str) -> ProblemError:
     return ProblemError(415, "unsupported-media-type", "Unsupported Media Type", detail)
 
 
+def read_body() -> bytes:
+    """The raw body, or a problem when the connection fails before it has all arrived.
+
+    werkzeug turns any error of the socket read into ``ClientDisconnected``, keeping the cause as
+    its context: a ``TimeoutError`` is the socket timeout gunicorn.conf.py sets (``BODY_TIMEOUT``),
+    anything else a connection the client broke off. A client that closes its side of the
+    connection is not an error: what arrived is read, as if Content-Length had said so."""
+    try:
+        return request.get_data(cache=False)
+    except ClientDisconnected as exc:
+        if isinstance(exc.__context__, TimeoutError):
+            raise ProblemError(408, "body-timeout", "Request Timeout",
+                               f"The request body did not arrive in time: no more of it came within "
+                               f"{settings().body_timeout} s.") from exc
+        raise ProblemError(400, "incomplete-body", "Bad Request",
+                           "The connection failed before the whole request body arrived.") from exc
+
+
 def read_json_body() -> Any:
     """The request body as JSON: declared as UTF-8 JSON, decodable as UTF-8, and not absurdly nested."""
     mimetype = request.mimetype
@@ -62,7 +81,7 @@ def read_json_body() -> Any:
     charset = request.mimetype_params.get("charset")
     if charset is not None and charset.strip().lower() not in ("utf-8", "utf8"):
         raise _refuse_media_type(f"The body must be UTF-8, but Content-Type declares charset={charset!r}.")
-    raw = request.get_data(cache=False)
+    raw = read_body()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -86,6 +86,10 @@ class Settings:
     max_batch_documents: int = 100
     max_batch_chars: int = 100_000
     max_document_id_chars: int = 128
+    # Seconds the server waits for the next bytes of a request body before answering 408 and
+    # closing the connection. gunicorn bounds only the headers (ServerSettings.header_timeout);
+    # gunicorn.conf.py sets this on the client socket, so it bounds each wait, not the whole body.
+    body_timeout: int = 10
     # Bearer tokens that may call /v1/*; empty means no authentication. Never printed.
     api_keys: tuple[str, ...] = field(default=(), repr=False)
     log_level: str = field(default="info", metadata={"parse": _level})
