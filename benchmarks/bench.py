@@ -69,19 +69,45 @@ def _load_raw() -> None:
     _raw_nlp = spacy.load(Settings.from_env().spacy_model, exclude=list(UNUSED_COMPONENTS))
 
 
-def _raw_pipe(texts: list[str]) -> int:
-    for _ in _raw_nlp.pipe(texts, batch_size=BATCH_DOCUMENTS):
-        pass
-    return len(texts)
+def _raw_worker(connection: Any) -> None:
+    """One core's long-lived process: loads the model once, then runs ``nlp.pipe`` on every
+    list of texts it is sent and answers when done."""
+    _load_raw()
+    connection.send("ready")
+    while (texts := connection.recv()) is not None:
+        for _ in _raw_nlp.pipe(texts, batch_size=BATCH_DOCUMENTS):
+            pass
+        connection.send(len(texts))
 
 
-def raw_words_per_second(pool: Any, texts: list[str], cores: int) -> float:
-    """``nlp.pipe`` over ``texts`` split across ``cores`` processes that loaded the model once
-    (spaCy's own ``n_process`` would spawn and load per call and charge that to the limit)."""
-    shards = [texts[i::cores] for i in range(cores)]
-    started = time.perf_counter()
-    pool.map(_raw_pipe, shards)
-    return words(texts) / (time.perf_counter() - started)
+class RawPipelines:
+    """The bare pipeline in one process per core, each always given its own share of the texts
+    (a process pool may hand both shares to one process, which halves the limit it measures)."""
+
+    def __init__(self, cores: int) -> None:
+        context = mp.get_context("fork")
+        self.connections, self.processes = [], []
+        for _ in range(cores):
+            ours, theirs = context.Pipe()
+            process = context.Process(target=_raw_worker, args=(theirs,), daemon=True)
+            process.start()
+            self.connections.append(ours)
+            self.processes.append(process)
+        for connection in self.connections:
+            connection.recv()
+
+    def words_per_second(self, texts: list[str]) -> float:
+        started = time.perf_counter()
+        for i, connection in enumerate(self.connections):
+            connection.send(texts[i::len(self.connections)])
+        for connection in self.connections:
+            connection.recv()
+        return words(texts) / (time.perf_counter() - started)
+
+    def close(self) -> None:
+        for connection, process in zip(self.connections, self.processes):
+            connection.send(None)
+            process.join(timeout=30)
 
 
 # --- the service: a real gunicorn on loopback ---------------------------------------------------
@@ -226,22 +252,21 @@ def run(rounds: int, latency_repeats: int, quick: bool) -> dict[str, Any]:
     service = Service(cores)
     figures: dict[str, list[float]] = {}
     try:
-        pool = mp.get_context("fork").Pool(cores, initializer=_load_raw)
+        raw = RawPipelines(cores)
         try:
             for texts in sets.values():  # warm both sides up
-                raw_words_per_second(pool, texts[:cores], cores)
+                raw.words_per_second(texts[:cores])
                 service_batch_words_per_second(service, texts[:cores], cores, limit_chars)
             for _ in range(rounds):
                 for name, texts in sets.items():
-                    figures.setdefault(f"raw {name}", []).append(raw_words_per_second(pool, texts, cores))
+                    figures.setdefault(f"raw {name}", []).append(raw.words_per_second(texts))
                     figures.setdefault(f"batch {name}", []).append(
                         service_batch_words_per_second(service, texts, cores, limit_chars))
                     for concurrency in (4, 16):
                         figures.setdefault(f"single c{concurrency} {name}", []).append(
                             service_single_words_per_second(service, texts, concurrency))
         finally:
-            pool.close()
-            pool.join()
+            raw.close()
         service_latency, raw_latency = latency_ms(service, median_article, latency_repeats)
         memory = {"master": memory_mib(service.process.pid)}
         memory.update({f"worker {pid}": memory_mib(pid) for pid in service.worker_pids()})

@@ -122,10 +122,42 @@ class Lookup:
             values[rows, assigned] = table[at[rows]]
 
 
+@dataclass(frozen=True)
+class WordLookup:
+    """A run of rules that each test the same few attributes for one value each, such as the
+    morphology rules' ``LOWER == "is" and TAG == "VBZ"``: tokens are screened on the most
+    varied attribute (few of a document's words are in the table), then looked up whole."""
+
+    columns: tuple[int, ...]
+    screen: int
+    screened: np.ndarray
+    table: dict[tuple[int, ...], tuple[tuple[int, int], ...]]
+
+    @classmethod
+    def build(cls, rules: list[Rule]) -> "WordLookup":
+        tests = [sorted(rule.patterns[0][0], key=lambda t: t.column) for rule in rules]
+        columns = tuple(t.column for t in tests[0])
+        merged: dict[tuple[int, ...], dict[int, int]] = {}
+        for rule, rule_tests in zip(rules, tests):
+            key = tuple(int(t.values[0]) for t in rule_tests)
+            merged.setdefault(key, {}).update(rule.assigned)
+        screen = max(range(len(columns)), key=lambda i: len({key[i] for key in merged}))
+        screened = np.array(sorted({key[screen] for key in merged}), dtype=np.uint64)
+        return cls(columns, screen, screened, {k: tuple(v.items()) for k, v in merged.items()})
+
+    def apply(self, columns: np.ndarray, values: np.ndarray, strings: Any, present: dict[int, set[int]]) -> None:
+        column = columns[:, self.columns[self.screen]]
+        at = np.minimum(np.searchsorted(self.screened, column), len(self.screened) - 1)
+        rows = np.flatnonzero(self.screened[at] == column)
+        for row, key in zip(rows.tolist(), columns[np.ix_(rows, self.columns)].tolist()):
+            for assigned, value in self.table.get(tuple(key), ()):
+                values[row, assigned] = value
+
+
 class AttributeRules:
     """Applies a ruler's rules in its order, so a later rule's value wins, as in the ruler."""
 
-    def __init__(self, vocab: Vocab, steps: list[Rule | Lookup]) -> None:
+    def __init__(self, vocab: Vocab, steps: list[Rule | Lookup | WordLookup]) -> None:
         self.vocab = vocab
         self.steps = steps
         self.tested = [IDS[name] for name in TESTED]
@@ -138,7 +170,7 @@ class AttributeRules:
     def compile(cls, ruler: AttributeRuler) -> "AttributeRules":
         """The ruler's patterns as rules; raises UnsupportedRule when one cannot be compiled."""
         vocab = ruler.vocab
-        steps: list[Rule | Lookup] = []
+        steps: list[Rule | Lookup | WordLookup] = []
         run: list[Rule] = []
         for entry, attrs, index in zip(ruler.patterns, ruler.attrs, ruler.indices):
             assigned = []
@@ -149,11 +181,12 @@ class AttributeRules:
                 assigned.append((ASSIGNED.index(name), int(value)))
             patterns = tuple(tuple(_tests(token, vocab) for token in pattern) for pattern in entry["patterns"])
             rule = Rule(patterns, index, tuple(assigned))
-            if _is_single_value(rule) and (not run or run[0].patterns[0][0][0].column == patterns[0][0][0].column):
+            signature = _signature(rule)
+            if signature is not None and run and _signature(run[0]) == signature:
                 run.append(rule)
                 continue
             steps.extend(_close(run))
-            run = [rule] if _is_single_value(rule) else []
+            run = [rule] if signature is not None else []
             if not run:
                 steps.append(rule)
         steps.extend(_close(run))
@@ -175,17 +208,23 @@ class AttributeRules:
         return doc
 
 
-def _is_single_value(rule: Rule) -> bool:
-    """One pattern of one token with one test for one value, setting that token."""
-    if len(rule.patterns) != 1 or len(rule.patterns[0]) != 1 or len(rule.patterns[0][0]) != 1:
-        return False
-    test = rule.patterns[0][0][0]
-    return rule.index in (0, -1) and test.regex is None and not test.negated and len(test.values) == 1
+def _signature(rule: Rule) -> tuple[int, ...] | None:
+    """The attributes a rule tests when it is one token tested for one value of each, setting
+    that token (it can then join a look-up of rules like it); None for any other rule."""
+    if len(rule.patterns) != 1 or len(rule.patterns[0]) != 1 or rule.index not in (0, -1):
+        return None
+    tests = rule.patterns[0][0]
+    if any(t.regex is not None or t.negated or len(t.values) != 1 for t in tests):
+        return None
+    columns = tuple(sorted(t.column for t in tests))
+    return columns if len(set(columns)) == len(columns) else None
 
 
-def _close(run: list[Rule]) -> list[Rule | Lookup]:
-    """A run of single-value rules as one look-up, or the rule itself when it stands alone."""
-    return [Lookup.build(run)] if len(run) > 1 else list(run)
+def _close(run: list[Rule]) -> list[Rule | Lookup | WordLookup]:
+    """A run of rules of one signature as one look-up, or the rule itself when it stands alone."""
+    if len(run) < 2:
+        return list(run)
+    return [Lookup.build(run) if len(run[0].patterns[0][0]) == 1 else WordLookup.build(run)]
 
 
 def _possible(rule: Rule, present: dict[int, set[int]]) -> bool:
