@@ -66,7 +66,7 @@ def main() -> None:
     text = median_article()
     types = set(engine.event_types)
     service_steps = ([("pre-filter", lambda doc: engine.prefilter.could_hold_events(doc, types))],
-                     [("events", lambda doc: engine._events(doc, None, types))])
+                     [("events", lambda doc: engine._events(doc, text, None, types))])
     runs: dict[str, dict[str, list[float]]] = {"service": {}, "bare": {}}
     for _ in range(args.repeats + 3):  # the first three warm up
         for side, nlp, (before, after) in (("service", engine.nlp, service_steps), ("bare", bare, ([], []))):

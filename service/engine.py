@@ -77,9 +77,11 @@ class Engine:
             tokenized = [self.nlp.make_doc(t) for t in texts]
             kept = [not use_prefilter or self.prefilter.could_hold_events(d, wanted) for d in tokenized]
             docs = iter(self.nlp.pipe(d for d, keep in zip(tokenized, kept) if keep))
-            return [self._events(next(docs), day, wanted) if keep else [] for keep, day in zip(kept, dates)]
+            return [self._events(next(docs), text, day, wanted) if keep else []
+                    for text, keep, day in zip(texts, kept, dates)]
 
-    def _events(self, doc: Doc, document_date: dt.date | None, wanted: set[str]) -> list[dict[str, Any]]:
+    def _events(self, doc: Doc, text: str, document_date: dt.date | None, wanted: set[str]) -> list[dict[str, Any]]:
+        """The events of one parsed document; ``text`` is the document's text, which its spans index."""
         cue_matches, lexicon_hits = self.cues.find(doc, wanted)
         if not cue_matches:
             return []
@@ -97,7 +99,7 @@ class Engine:
             if et.continues_on_products:
                 self._continue_on_products(event, et, ctx, mentioned)
         events.sort(key=lambda e: e.mentions[0].trigger.start)
-        return [_event_dict(f"ev{i + 1}", e) for i, e in enumerate(events)]
+        return [_event_dict(f"ev{i + 1}", e, text) for i, e in enumerate(events)]
 
     def _candidate(self, mention: Mention, et: EventType, ctx: DocContext) -> Candidate:
         trigger = mention.trigger.root
@@ -132,31 +134,33 @@ class Engine:
         return bool(roles) or any(f.kind == "products" for f in event.arguments)
 
 
-def _span(span: Span) -> dict[str, Any]:
-    return {"text": span.text, "start": span.start_char, "end": span.end_char}
+def _span(span: Span, text: str) -> dict[str, Any]:
+    """A span as JSON; its text cut from the document's (``Span.text`` joins its tokens again)."""
+    start, end = span.start_char, span.end_char
+    return {"text": text[start:end], "start": start, "end": end}
 
 
-def _arguments(found: list[Found], kind: str) -> list[dict[str, Any]]:
+def _arguments(found: list[Found], kind: str, text: str) -> list[dict[str, Any]]:
     """One entry per distinct argument, named by its longest surface form."""
     merged: dict[tuple, dict[str, Any]] = {}
     read: set[int] = set()
     for f in (f for f in found if f.kind == kind):
         if kind == "actors":
             key: tuple = (f.role, (f.name or f.span.text).casefold())
-            item = {**_span(f.span), "role": f.role, "label": f.label, "kind": f.entity_kind, "name": f.name}
+            item = {**_span(f.span, text), "role": f.role, "label": f.label, "kind": f.entity_kind, "name": f.name}
         elif kind == "dates":
             # One entry per value; a phrase read twice (by two merged mentions) keeps its first value.
             if f.span.start_char in read:
                 continue
             read.add(f.span.start_char)
             key = (f.value or f.span.text.casefold(),)
-            item = {**_span(f.span), "value": f.value}
+            item = {**_span(f.span, text), "value": f.value}
         elif kind == "locations":
             key = (f.span.text.casefold(),)
-            item = {**_span(f.span), "country": f.country}
+            item = {**_span(f.span, text), "country": f.country}
         else:
             key = (f.span.text.casefold(),)
-            item = _span(f.span)
+            item = _span(f.span, text)
         old = merged.get(key)
         if old is None or len(item["text"]) > len(old["text"]):
             merged[key] = item
@@ -183,7 +187,7 @@ def _confidence(event: Event) -> float:
     return round(min(score, 0.95), 2)
 
 
-def _event_dict(event_id: str, event: Event) -> dict[str, Any]:
+def _event_dict(event_id: str, event: Event, text: str) -> dict[str, Any]:
     first = next((m for m in event.mentions if m.stage is not None), event.mentions[0])
     return {
         "id": event_id,
@@ -192,7 +196,7 @@ def _event_dict(event_id: str, event: Event) -> dict[str, Any]:
         "polarity": event.polarity,
         "modality": event.modality,
         "confidence": _confidence(event),
-        "trigger": _span(first.trigger),
-        "mentions": [{"trigger": _span(m.trigger), "sentence": _span(m.sentence)} for m in event.mentions],
-        **{kind: _arguments(event.arguments, kind) for kind in ARGUMENT_KINDS},
+        "trigger": _span(first.trigger, text),
+        "mentions": [{"trigger": _span(m.trigger, text), "sentence": _span(m.sentence, text)} for m in event.mentions],
+        **{kind: _arguments(event.arguments, kind, text) for kind in ARGUMENT_KINDS},
     }
