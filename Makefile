@@ -108,15 +108,21 @@ lock-deploy:
 	cd requirements && ../$(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --no-emit-index-url \
 		--no-emit-find-links --strip-extras -o deploy.txt deploy.in
 
-# The measurements behind docs/operations.md; the last two start their own server on 127.0.0.1.
-.PHONY: bench-request-cost bench-slow-clients soak
+# The measurements behind docs/operations.md and docs/reliability.md; all but the first start
+# their own server on 127.0.0.1.
+.PHONY: bench-request-cost bench-slow-clients soak soak-memory
 bench-request-cost: venv
 	$(BIN)/python benchmarks/request_cost.py
 
 bench-slow-clients: venv
 	$(BIN)/python benchmarks/slow_clients.py
 
+# Load at several concurrencies, slow headers, kill -9 a worker, SIGTERM the master (about 12 minutes).
 soak: venv
+	$(BIN)/python benchmarks/soak.py
+
+# 50 000 requests of made-up names: does a worker's memory stay flat (about 7 minutes)?
+soak-memory: venv
 	$(BIN)/python benchmarks/memory_soak.py
 
 # Raw spaCy against the service on the same texts in one run; writes benchmarks/RESULTS.md.
