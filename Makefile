@@ -121,6 +121,11 @@ bench-slow-clients: venv
 soak: venv
 	$(BIN)/python benchmarks/soak.py
 
+# The same phases for seconds each: checks the harness and the fault targets (CI); about 2 minutes.
+.PHONY: soak-quick
+soak-quick: venv
+	$(BIN)/python benchmarks/soak.py --quick
+
 # 50 000 requests of made-up names: does a worker's memory stay flat (about 7 minutes)?
 soak-memory: venv
 	$(BIN)/python benchmarks/memory_soak.py

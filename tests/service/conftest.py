@@ -77,9 +77,16 @@ class Server:
             connection.close()
 
     def log_lines(self) -> list[dict[str, Any]]:
-        """The JSON request lines the workers wrote to stdout so far."""
-        lines = self.stdout.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.startswith("{")]
+        """The JSON request lines the workers wrote to stdout so far: whole lines only, since a
+        worker may be writing the last one as it is read."""
+        text = self.stdout.read_text(encoding="utf-8")
+        whole = text[:text.rfind("\n") + 1]
+        return [json.loads(line) for line in whole.splitlines() if line.startswith("{")]
+
+    def worker_pids(self) -> list[int]:
+        """The master's worker processes now."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
     def stop(self) -> None:
         """SIGTERM and wait; SIGKILL if it does not go within the graceful timeout."""
@@ -124,7 +131,10 @@ def start_server(directory: Path, **settings: str) -> Server:
         if process.poll() is not None:
             pytest.fail(f"gunicorn exited with {process.returncode}:\n{stderr.read_text()[-3000:]}")
         try:
-            if server.request("GET", "/readyz", timeout=2).status == 200:
+            # Ready once a worker answers and every worker has been forked: gunicorn starts
+            # them one after another, so the first can answer while the last is not yet there.
+            if (server.request("GET", "/readyz", timeout=2).status == 200
+                    and len(server.worker_pids()) == int(env["WORKERS"])):
                 return server
         except OSError:
             pass

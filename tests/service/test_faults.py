@@ -74,18 +74,6 @@ def send(port: int, data: bytes, client_ports: dict[int, bool], *, retry: bool) 
         time.sleep(BACKOFF_S * 2 ** (attempts - 1))
 
 
-def workers(master: int) -> set[int]:
-    """The master's child processes."""
-    children = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
-                children.add(int(stat.parent.name))
-        except OSError:
-            pass
-    return children
-
-
 def held_clients(pid: int, port: int) -> set[int]:
     """The client ports of the connections to ``port`` that process ``pid`` has accepted and not closed."""
     accepted = {}  # the server end's inode: the client's port
@@ -129,7 +117,7 @@ def wait_for(condition: Callable[[], bool], within: float) -> bool:
 def kill_worker_serving(server: Server, client_ports: dict[int, bool], retry: bool) -> tuple[float, int]:
     """kill -9 a worker while it serves a request of a retrying (or a plain) client; wait until the
     master has replaced it and the replacement has answered. The kill's time and the replacement."""
-    before = workers(server.process.pid)
+    before = set(server.worker_pids())
     victim = 0
 
     def serving() -> bool:
@@ -143,9 +131,9 @@ def kill_worker_serving(server: Server, client_ports: dict[int, bool], retry: bo
     assert wait_for(serving, within=20), f"no worker served a {'retrying' if retry else 'plain'} client"
     os.kill(victim, signal.SIGKILL)
     killed = time.monotonic()
-    assert wait_for(lambda: len(workers(server.process.pid) - {victim}) == 2, within=REPLACED_WITHIN_S), \
+    assert wait_for(lambda: len(set(server.worker_pids()) - {victim}) == 2, within=REPLACED_WITHIN_S), \
         "the master did not replace the killed worker"
-    (replacement,) = workers(server.process.pid) - before
+    (replacement,) = set(server.worker_pids()) - before
     assert wait_for(lambda: answered_by(server, replacement), within=15), "the replacement answered nothing"
     return killed, replacement
 
@@ -166,7 +154,7 @@ def test_killed_workers_are_replaced_and_a_retrying_client_loses_nothing(
     threads = [threading.Thread(target=client, args=(retry,)) for retry in (False, True) for _ in range(CLIENTS)]
     try:
         # Ready means one worker answered; the second may still be starting.
-        assert wait_for(lambda: len(workers(server.process.pid)) == 2, within=REPLACED_WITHIN_S)
+        assert wait_for(lambda: len(set(server.worker_pids())) == 2, within=REPLACED_WITHIN_S)
         for thread in threads:
             thread.start()
         time.sleep(LOAD_AROUND_KILLS_S)
@@ -175,7 +163,7 @@ def test_killed_workers_are_replaced_and_a_retrying_client_loses_nothing(
         stop.set()
         for thread in threads:
             thread.join(timeout=REQUEST_TIMEOUT_S * (RETRIES + 1))
-        assert len(workers(server.process.pid)) == 2
+        assert len(set(server.worker_pids())) == 2
     finally:
         stop.set()
         server.stop()
