@@ -16,10 +16,10 @@ from typing import Any
 
 _TEMP_PREFIX = "event-extraction-metrics-"
 
-# Numerical libraries size their thread pools when first imported: one thread per worker
-# process, since the workers already use every CPU. Set before anything imports numpy or thinc.
-for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
+# Before anything imports numpy or thinc (service.config itself imports neither).
+from service.config import single_threaded_math  # noqa: E402
+
+single_threaded_math()
 
 # prometheus_client reads this when first imported: every worker then writes its metrics to
 # files here, and /metrics adds them up. Values of an earlier run would be counted again, so a

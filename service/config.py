@@ -71,6 +71,16 @@ def _from_env(cls: type[T], overrides: dict[str, Any]) -> T:
     return cls(**values, **overrides)
 
 
+
+def single_threaded_math() -> None:
+    """One thread per process for the numerical libraries, unless the environment says otherwise.
+
+    They size their thread pools when first imported, so this must run before anything imports
+    numpy or thinc. The service runs one process per CPU already, and one thread also keeps
+    floating-point sums in one order, so the same text always gets the same parse."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+
 @dataclass(frozen=True)
 class Settings:
     """Service settings. Read from the environment once, at start-up."""

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from service.app import create_app
-from service.config import Settings
-from service.engine import Engine
-from tests.service.conftest import Server, start_server
+from service.config import Settings, single_threaded_math
+
+single_threaded_math()  # as in the server, before the engine imports numpy: the same parse every call
+
+from service.app import create_app  # noqa: E402
+from service.engine import Engine  # noqa: E402
+from tests.service.conftest import Server, start_server  # noqa: E402
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
 
