@@ -17,6 +17,7 @@ from werkzeug.exceptions import ClientDisconnected
 from schemas.extract import RequestSchemas
 
 from . import metrics
+from .answers import document_answer, extraction_meta
 from .config import Settings
 from .engine import Engine
 from .errors import PROBLEM_JSON, ProblemError
@@ -133,15 +134,8 @@ def run_engine(texts: Sequence[str], dates: Sequence[dt.date | None],
 
 
 def _meta(types: list[str], characters: int, event_count: int, started: float) -> dict[str, Any]:
-    info = engine().model_info
-    return {
-        "model": info["name"],
-        "model_version": info["version"],
-        "event_types": types,
-        "characters": characters,
-        "event_count": event_count,
-        "elapsed_ms": round((time.perf_counter() - started) * 1000, 2),
-    }
+    return extraction_meta(engine().model_info, types, characters, event_count,
+                           (time.perf_counter() - started) * 1000)
 
 
 @bp.post("/v1/extract")
@@ -151,8 +145,7 @@ def extract() -> Response:
     req = validate(schemas().extract, read_json_body())
     (events,), types = run_engine([req["text"]], [req["document_date"]], req["event_types"])
     meta = _meta(types, len(req["text"]), len(events), started)
-    meta["document_date"] = req["document_date"].isoformat() if req["document_date"] else None
-    return jsonify({"events": events, "meta": meta})
+    return jsonify(document_answer(events, meta, req["document_date"]))
 
 
 @bp.post("/v1/extract/batch")

@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from schemas.extract import IsoDate, build_request_schemas
 
+from .answers import document_answer, extraction_meta
 from .config import Settings
 from .engine import Engine
 from .ontology import load_ontology
@@ -120,18 +121,8 @@ class Extractor:
 def api_answer(events: list[dict[str, Any]], doc: Document, event_types: list[str], model_info: dict[str, Any],
                elapsed_ms: float) -> dict[str, Any]:
     """The body ``POST /v1/extract`` answers for the same document, key for key."""
-    return {
-        "events": events,
-        "meta": {
-            "model": model_info["name"],
-            "model_version": model_info["version"],
-            "event_types": event_types,
-            "characters": len(doc.text),
-            "event_count": len(events),
-            "elapsed_ms": round(elapsed_ms, 2),
-            "document_date": doc.document_date.isoformat() if doc.document_date else None,
-        },
-    }
+    meta = extraction_meta(model_info, event_types, len(doc.text), len(events), elapsed_ms)
+    return document_answer(events, meta, doc.document_date)
 
 
 # ---------------------------------------------------------------------------------------------
