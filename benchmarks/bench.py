@@ -61,10 +61,11 @@ _raw_nlp: Any = None
 
 def _load_raw() -> None:
     global _raw_nlp
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from service.config import Settings, single_threaded_math
+
+    single_threaded_math()  # as the service's workers run, before spaCy imports numpy
     import spacy
 
-    from service.config import Settings
     from service.pipeline import UNUSED_COMPONENTS
 
     _raw_nlp = spacy.load(Settings.from_env().spacy_model, exclude=list(UNUSED_COMPONENTS))

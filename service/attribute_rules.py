@@ -172,7 +172,8 @@ class AttributeRules:
         vocab = ruler.vocab
         steps: list[Rule | Lookup | WordLookup] = []
         run: list[Rule] = []
-        for entry, attrs, index in zip(ruler.patterns, ruler.attrs, ruler.indices):
+        entries = ruler.patterns  # rebuilt from the ruler's matcher on every read
+        for entry, attrs, index in zip(entries, ruler.attrs, ruler.indices):
             assigned = []
             for attr, value in attrs.items():
                 name = next((n for n in ASSIGNED if IDS[n] == attr), None)
@@ -191,7 +192,7 @@ class AttributeRules:
                 steps.append(rule)
         steps.extend(_close(run))
         # Morphology the ruler assigns must be known outside any memory zone it is first used in.
-        for entry in ruler.patterns:
+        for entry in entries:
             if "MORPH" in entry["attrs"]:
                 vocab.morphology.add(entry["attrs"]["MORPH"])
         return cls(vocab, steps)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
 from service.config import Settings, single_threaded_math
 
@@ -48,6 +50,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = start_server(tmp_path_factory.mktemp("gunicorn"))
     yield running
     running.stop()
+
+
+def api_answer(client: FlaskClient, text: str, document_date: str | None = None,
+               event_types: list[str] | None = None) -> dict[str, Any]:
+    """What ``POST /v1/extract`` answers for the text, through the app in this process."""
+    body: dict[str, Any] = {"text": text, "document_date": document_date}
+    if event_types:
+        body["event_types"] = event_types
+    response = client.post("/v1/extract", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
 
 
 def load_jsonl(name: str) -> list[dict]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from flask.testing import FlaskClient
 
 from service.playground import SAMPLE_DOCUMENT_DATE, SAMPLE_TEXT
-from tests.conftest import load_jsonl
+from tests.conftest import api_answer, load_jsonl
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -27,17 +27,6 @@ TYPED_TEXT = (
     "China banned government agencies from buying Micron chips in May 2023. "
     "Separately, Huawei unveiled its Ascend 910C AI chip on Friday."
 )
-
-
-def api_answer(client: FlaskClient, text: str, document_date: str | None,
-               event_types: list[str] | None = None) -> dict[str, Any]:
-    """What the API itself answers for the text, through the same app."""
-    body: dict[str, Any] = {"text": text, "document_date": document_date}
-    if event_types:
-        body["event_types"] = event_types
-    response = client.post("/v1/extract", json=body)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
 
 
 def expected_highlights(events: list[dict[str, Any]]) -> dict[tuple[str, int, int], dict[str, set[str]]]:

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 
 from service.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 from service.engine import Engine
-from tests.conftest import EVAL_DIR, load_jsonl
+from tests.conftest import EVAL_DIR, api_answer, load_jsonl
 
 REPO = EVAL_DIR.parent
 CHIP = "Nvidia unveiled its Blackwell Ultra AI chip on Monday."
@@ -36,16 +36,6 @@ def run_cli(*args: str, stdin: bytes = b"", **kwargs: Any) -> subprocess.Complet
     kwargs.setdefault("stdout", subprocess.PIPE)
     kwargs.setdefault("stderr", subprocess.PIPE)
     return subprocess.run([sys.executable, "-m", "service", *args], check=False, cwd=REPO, input=stdin, timeout=600, **kwargs)
-
-
-def api(client: FlaskClient, text: str, document_date: str | None = None,
-        event_types: list[str] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"text": text, "document_date": document_date}
-    if event_types:
-        body["event_types"] = event_types
-    response = client.post("/v1/extract", json=body)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
 
 
 def without_timing(answer: dict[str, Any]) -> dict[str, Any]:
@@ -80,7 +70,7 @@ def test_dev_set_in_two_processes_gives_the_engines_and_the_apis_events(
     assert [line["events"] for line in lines] == expected
     assert sum(map(len, expected)) > len(dev_docs), "the dev set should yield events"
     for doc, line in zip(dev_docs, lines):
-        answer = api(client, doc["text"], doc["document_date"])
+        answer = api_answer(client, doc["text"], doc["document_date"])
         assert without_timing({"events": line["events"], "meta": line["meta"]}) == without_timing(answer), doc["id"]
 
 
@@ -93,7 +83,7 @@ def test_files_and_stdin_print_the_api_answer_for_each(tmp_path: Path, client: F
     assert result.returncode == EXIT_OK, result.stderr.decode()
     answers = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
     texts = [CHIP, "Beijing banned government agencies from buying Micron chips.", CRLF_EMOJI]
-    assert [without_timing(a) for a in answers] == [without_timing(api(client, t, "2025-06-12")) for t in texts]
+    assert [without_timing(a) for a in answers] == [without_timing(api_answer(client, t, "2025-06-12")) for t in texts]
     ipo = answers[2]["events"][0]
     assert CRLF_EMOJI[ipo["trigger"]["start"]:ipo["trigger"]["end"]] == "approved"
 
@@ -108,7 +98,7 @@ def test_event_types_and_indent(tmp_path: Path, client: FlaskClient, capsysbinar
     out = capsysbinary.readouterr().out.decode("utf-8")
     assert out.startswith("{\n  \"events\"")
     answer = json.loads(out)
-    assert without_timing(answer) == without_timing(api(client, text, event_types=["ipo"]))
+    assert without_timing(answer) == without_timing(api_answer(client, text, event_types=["ipo"]))
     assert [e["type"] for e in answer["events"]] == ["ipo"]
 
 
@@ -147,7 +137,7 @@ def test_skip_bad_reports_each_line_and_writes_the_rest(tmp_path: Path, client: 
     assert report[-1] == f"2 written, {len(BAD_LINES)} skipped"
     lines = read_lines(out)
     assert [line["id"] for line in lines] == ["ok-1", "ok-2"]
-    assert lines[1]["events"] == api(client, CRLF_EMOJI, "2025-06-12")["events"]
+    assert lines[1]["events"] == api_answer(client, CRLF_EMOJI, "2025-06-12")["events"]
 
 
 def test_jsonl_from_stdin_to_stdout() -> None:
