@@ -342,10 +342,9 @@ def find_products(mention: Mention, et: EventType, ctx: DocContext) -> list[Foun
     if tech:
         sentence = mention.sentence
         at = mention.trigger.start
-        # spaCy's noun-chunk iterator is quadratic on long lists: read only the trigger's window.
-        window = ctx.doc[max(sentence.start, at - WINDOW):min(sentence.end, at + WINDOW)]
-        for chunk in window.noun_chunks:
-            if chunk.root.lower_ not in tech:
+        lo, hi = max(sentence.start, at - WINDOW), min(sentence.end, at + WINDOW)
+        for chunk in ctx.sentences.noun_chunks(sentence):
+            if chunk.start < lo or chunk.end > hi or chunk.root.lower_ not in tech:
                 continue
             if any(e.label_ in ("PRODUCT", "ORG") and chunk.start <= e.start < chunk.end
                    for e in ctx.sentences.ents(sentence)) or chunk.root.pos_ == "PRON":

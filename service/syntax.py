@@ -58,8 +58,9 @@ def is_subject_of(entity: Span, trigger: Token) -> bool:
 
 
 class Sentences:
-    """The sentences of a document and their entities, computed once: ``Span.sent`` and
-    ``Span.ents`` scan the whole document on every call, which makes a long document quadratic."""
+    """The sentences of a document, their entities and noun chunks, computed once: ``Span.sent``,
+    ``Span.ents`` and ``Span.noun_chunks`` scan the whole document on every call, which makes a
+    long document quadratic."""
 
     def __init__(self, doc: Doc) -> None:
         self.spans: list[Span] = list(doc.sents)
@@ -70,10 +71,21 @@ class Sentences:
         self._entities: list[list[Span]] = [[] for _ in self.spans]
         for ent in self.entities:
             self._entities[self._index[ent.start]].append(ent)
+        self._doc = doc
+        self._chunks: dict[int, list[Span]] = {}
 
     def ents(self, sentence: Span) -> list[Span]:
         """The entities of ``sentence``."""
         return self._entities[self._index[sentence.start]]
+
+    def noun_chunks(self, sentence: Span) -> list[Span]:
+        """The noun chunks of ``sentence``, found on first use. A chunk is a word's subtree, which
+        never leaves its sentence, so the language's chunker reads only this sentence."""
+        n = self._index[sentence.start]
+        if n not in self._chunks:
+            chunker = self._doc.noun_chunks_iterator
+            self._chunks[n] = [Span(self._doc, start, end, label=label) for start, end, label in chunker(self.spans[n])]
+        return self._chunks[n]
 
     def of(self, token_index: int) -> Span:
         """The sentence that holds token ``token_index``."""
