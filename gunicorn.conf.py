@@ -38,7 +38,10 @@ _METRICS_DIR = Path(os.environ[_METRICS_ENV])
 from prometheus_client import multiprocess  # noqa: E402  (after the environment is set)
 
 from service.config import ServerSettings, Settings  # noqa: E402
+from service.protocol_errors import install as install_protocol_errors  # noqa: E402
 
+# Requests gunicorn cannot parse are answered as problem+json, as the app's errors are.
+install_protocol_errors()
 _server = ServerSettings.from_env()
 _app = Settings.from_env()
 if _server.worker_class == "gevent":

@@ -7,6 +7,7 @@ and hostile-input suites use too), and one each where a test needs other setting
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import signal
@@ -141,3 +142,27 @@ def start_server(directory: Path, **settings: str) -> Server:
         time.sleep(0.2)
     server.stop()
     pytest.fail(f"gunicorn was not ready within {START_TIMEOUT_S} s:\n{stderr.read_text()[-3000:]}")
+
+
+def read_until_closed(connection: socket.socket, within: float) -> bytes:
+    """All the server sends until it closes the connection; fails if it has not closed within ``within`` s."""
+    deadline = time.monotonic() + within
+    received = bytearray()
+    while (remaining := deadline - time.monotonic()) > 0:
+        connection.settimeout(remaining)
+        try:
+            data = connection.recv(65536)
+        except TimeoutError:
+            break
+        if not data:
+            return bytes(received)
+        received += data
+    pytest.fail(f"the server did not close the connection within {within} s; it sent {bytes(received)[:300]!r}")
+
+
+def parse(raw: bytes) -> Reply:
+    """A raw HTTP/1.1 response, as read off a socket."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, _, header_lines = head.partition(b"\r\n")
+    assert status_line.startswith(b"HTTP/1.1 "), raw[:300]
+    return Reply(int(status_line.split()[1]), http.client.parse_headers(io.BytesIO(header_lines + b"\r\n\r\n")), body)

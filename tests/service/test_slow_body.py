@@ -8,7 +8,6 @@ These tests run a real gunicorn with ``BODY_TIMEOUT=2`` and talk to it over raw 
 """
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import re
@@ -28,7 +27,7 @@ from referencing.jsonschema import DRAFT202012
 from service.config import Settings
 from tests.contract.test_openapi import SPEC_PATH, SPEC_URI, check_response
 
-from .conftest import HOST, Reply, Server, start_server
+from .conftest import HOST, Reply, Server, parse, read_until_closed, start_server
 
 BODY_TIMEOUT = 2
 # Room for a loaded machine on top of the timeout itself.
@@ -59,29 +58,6 @@ def open_request(server: Server, declared: int, request_id: str, first_part: byt
             f"Content-Length: {declared}\r\nX-Request-ID: {request_id}\r\n\r\n").encode("ascii")
     connection.sendall(head + first_part)
     return connection
-
-
-def read_until_closed(connection: socket.socket, within: float) -> bytes:
-    """All the server sends until it closes the connection; fails if it has not closed within ``within`` s."""
-    deadline = time.monotonic() + within
-    received = bytearray()
-    while (remaining := deadline - time.monotonic()) > 0:
-        connection.settimeout(remaining)
-        try:
-            data = connection.recv(65536)
-        except TimeoutError:
-            break
-        if not data:
-            return bytes(received)
-        received += data
-    pytest.fail(f"the server did not close the connection within {within} s; it sent {bytes(received)[:300]!r}")
-
-
-def parse(raw: bytes) -> Reply:
-    head, _, body = raw.partition(b"\r\n\r\n")
-    status_line, _, header_lines = head.partition(b"\r\n")
-    assert status_line.startswith(b"HTTP/1.1 "), raw[:300]
-    return Reply(int(status_line.split()[1]), http.client.parse_headers(io.BytesIO(header_lines + b"\r\n\r\n")), body)
 
 
 def as_test_response(reply: Reply) -> SimpleNamespace:
