@@ -20,7 +20,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.pipeline import SpanRuler
 from spacy.pipeline.span_ruler import prioritize_new_ents_filter
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -292,10 +292,7 @@ class CompanyNames:
             for length in self.lengths:
                 if i + length > len(words) or tuple(words[i:i + length]) not in self.suffixes:
                     continue
-                start = i
-                while (start > 0 and i - start < self.MAX_NAME_WORDS and doc[start - 1].is_title
-                       and doc[start - 1].lower_ not in self.NOT_NAME_WORDS):
-                    start -= 1
+                start = self._name_start(doc, i)
                 if start < i:
                     end = i + length
                     name = next((self.known[doc[start:e].text] for e in range(end, start, -1)
@@ -305,3 +302,34 @@ class CompanyNames:
         if found:
             doc.ents = filter_spans([*doc.ents, *found])
         return doc
+
+    def _name_start(self, doc: Doc, suffix_at: int) -> int:
+        """Where the capitalised words before a suffix begin. A place in brackets between them
+        belongs to the name: "MetaX Integrated Circuits (Shanghai) Co."."""
+        start, words = suffix_at, 0
+        while start > 0 and words < self.MAX_NAME_WORDS:
+            before = doc[start - 1]
+            if before.text == ")":
+                opening = self._bracketed_words_start(doc, start - 1)
+                if opening is None or opening == 0 or not self._name_word(doc[opening - 1]):
+                    break
+                start = opening
+            elif self._name_word(before):
+                start -= 1
+                words += 1
+            else:
+                break
+        return start
+
+    def _bracketed_words_start(self, doc: Doc, closing: int) -> int | None:
+        """The "(" of "( Title words )" ending at token ``closing``, if the brackets hold one to
+        three capitalised words."""
+        for opening in range(closing - 2, max(closing - 5, -1), -1):
+            if doc[opening].text == "(":
+                inner = doc[opening + 1:closing]
+                return opening if all(self._name_word(t) for t in inner) else None
+        return None
+
+    def _name_word(self, token: Token) -> bool:
+        """A capitalised word: "Integrated", and also "MetaX" or "SMIC", which are not title case."""
+        return token.text[:1].isupper() and token.is_alpha and token.lower_ not in self.NOT_NAME_WORDS

@@ -40,3 +40,18 @@ def test_unknown_companies_are_found_by_their_suffix(engine: Engine) -> None:
         ("ORG", "company|")
     # A suffix that ends the text is read without looking past it.
     assert entities(engine, "They sold it to Acme Silicon Co")["Acme Silicon"] == ("ORG", "company|")
+
+
+def test_a_company_name_keeps_a_place_in_brackets_and_words_in_capitals(engine: Engine) -> None:
+    found = entities(engine, "Shares of Qorvex Integrated Circuits (Shenzhen) Co. rose.")
+    assert found["Qorvex Integrated Circuits (Shenzhen) Co."] == ("ORG", "company|")
+    assert entities(engine, "The deal with ZenithX Photonics Inc. closed.")["ZenithX Photonics Inc."] == \
+        ("ORG", "company|")
+    # Brackets that hold something other than capitalised words end the name.
+    assert "Qorvex Photonics (formerly) Co." not in entities(engine, "Qorvex Photonics (formerly) Co. said so.")
+
+
+def test_title_case_offering_words_in_a_headline_are_not_organisations(engine: Engine) -> None:
+    found = entities(engine, "Qorvex Semiconductor Announces Pricing of Initial Public Offering")
+    assert found["Qorvex Semiconductor"][0] == "ORG"
+    assert "Initial Public Offering" not in found
