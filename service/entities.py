@@ -332,4 +332,5 @@ class CompanyNames:
 
     def _name_word(self, token: Token) -> bool:
         """A capitalised word: "Integrated", and also "MetaX" or "SMIC", which are not title case."""
-        return token.text[:1].isupper() and token.is_alpha and token.lower_ not in self.NOT_NAME_WORDS
+        capitalised = token.is_title or (token.text[:1].isupper() and token.is_alpha)
+        return capitalised and token.lower_ not in self.NOT_NAME_WORDS
