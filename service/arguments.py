@@ -344,7 +344,8 @@ def find_products(mention: Mention, et: EventType, ctx: DocContext) -> list[Foun
         at = mention.trigger.start
         lo, hi = max(sentence.start, at - WINDOW), min(sentence.end, at + WINDOW)
         for chunk in ctx.sentences.noun_chunks(sentence):
-            if chunk.start < lo or chunk.end > hi or chunk.root.lower_ not in tech:
+            if (chunk.start < lo or chunk.end > hi or chunk.root.lower_ not in tech
+                    or _is_idiom(chunk, ctx.words.not_technology)):
                 continue
             if any(e.label_ in ("PRODUCT", "ORG") and chunk.start <= e.start < chunk.end
                    for e in ctx.sentences.ents(sentence)) or chunk.root.pos_ == "PRON":
@@ -355,6 +356,12 @@ def find_products(mention: Mention, et: EventType, ctx: DocContext) -> list[Foun
             if phrase is not None and (phrase.start, phrase.end) not in covered and len(phrase) > 1:
                 found.append(Found("products", phrase))
     return found
+
+
+def _is_idiom(chunk: Span, phrases: frozenset[str]) -> bool:
+    """Whether a noun phrase ends in one of ``phrases`` ("a bargaining chip"), in lower case."""
+    words = [t.lower_ for t in chunk[-3:]]
+    return any(" ".join(words[i:]) in phrases for i in range(len(words)))
 
 
 def product_phrase(ent: Span, et: EventType, ctx: DocContext) -> Span:

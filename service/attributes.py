@@ -1,4 +1,4 @@
-"""Function words the extractor reads: modality, negation, speech, references, focus.
+"""Function words the extractor reads: modality, negation, speech, references, focus; and idioms.
 
 Polarity and modality of a mention are read from the words around its trigger."""
 from __future__ import annotations
@@ -22,7 +22,8 @@ def _forms(words: list[str]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class AttributeWords:
-    """Modality and negation vocabulary, loaded once per process."""
+    """Modality and negation vocabulary, and phrases that are not what their words say, loaded
+    once per process."""
 
     planned: frozenset[str]
     speculated: frozenset[str]
@@ -32,6 +33,7 @@ class AttributeWords:
     self_references: frozenset[str]
     focus_words: frozenset[str]
     place_prepositions: frozenset[str]
+    not_technology: frozenset[str]
 
     @classmethod
     def load(cls) -> "AttributeWords":
@@ -46,6 +48,7 @@ class AttributeWords:
             self_references=frozenset(data["self_references"]),
             focus_words=frozenset(data["focus_words"]),
             place_prepositions=frozenset(data["place_prepositions"]),
+            not_technology=frozenset(data["not_technology"]),
         )
 
     def _context(self, trigger: Token) -> list[Token]:

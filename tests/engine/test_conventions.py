@@ -61,3 +61,12 @@ def test_places_get_country_codes(engine: Engine) -> None:
     assert events[0]["stage"] == "listing"
     assert any(loc["country"] == "HK" for loc in events[0]["locations"]) or any(
         a["role"] == "exchange" for a in events[0]["actors"])
+
+
+def test_an_idiom_ending_in_a_technology_word_is_not_a_product(engine: Engine) -> None:
+    events = _one(engine, "The Zeta X40 has become a bargaining chip in trade talks, and Washington "
+                          "restricted its sales to China in April.", ["policy_ban"])
+    assert events, "the measure itself is still an event"
+    products = {p["text"] for e in events for p in e["products"]}
+    assert "X40" in products or "Zeta X40" in products
+    assert not any("bargaining" in p for p in products)
