@@ -30,8 +30,6 @@ PARTICIPLE_TAGS = ("VBN", "VBG")
 # A needed word that only modifies another noun counts only if that noun is needed too:
 # "chip" in "AI chip designer Cambricon" does not make "debut" a chip launch.
 MODIFIER_DEPS = ("compound", "amod", "nmod", "npadvmod")
-# A staged cue that only modifies a noun that is no cue names a kind of thing, not a
-# happening: "semiconductor manufacturing equipment", "production lines".
 # What makes a noun refer back to something already reported.
 DEFINITE = frozenset({"the", "this", "these", "that", "those", "its", "their", "his", "her"})
 
@@ -62,6 +60,8 @@ def _needs_met(match: CueMatch, lexicon_tokens: dict[str, list[Token]], entity_t
     if root.pos_ == "VERB" and ((root.dep_ in DESCRIPTIVE_DEPS and root.tag_ in PARTICIPLE_TAGS)
                                 or _purpose_passive(root)):
         return False
+    # A staged cue that only modifies a noun that is no cue names a kind of thing, not a
+    # happening: "semiconductor manufacturing equipment", "production lines".
     if match.cue.stage and root.dep_ in ("compound", "amod") and root.head.i not in heads:
         return False
     if match.cue.anaphoric and not any(c.lower_ in DEFINITE for c in root.children if c.dep_ in ("det", "poss")):
