@@ -17,9 +17,9 @@ from gunicorn import util
 
 from .errors import PROBLEM_JSON, PROBLEM_TYPE_BASE
 
-# gunicorn's statuses for what it refuses; anything else (its 500) is a plain about:blank problem.
-KINDS = {400: "malformed-request", 403: "forbidden", 431: "header-fields-too-large",
-         501: "unsupported-transfer-coding"}
+# gunicorn's statuses for what it refuses (openapi.yaml, ProtocolProblem). Anything else is a
+# plain about:blank problem: its 500, and its 403, which needs proxy protocol or TLS, both off.
+KINDS = {400: "malformed-request", 431: "header-fields-too-large", 501: "unsupported-transfer-coding"}
 # gunicorn's message can quote the offending request line, up to its 4094-byte limit.
 MAX_DETAIL_CHARS = 300
 DEFAULT_DETAIL = "The server could not process the request."
