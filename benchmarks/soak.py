@@ -456,10 +456,9 @@ def memory_over_time(sampler: RssSampler, marks: list[tuple[float, str]], end: f
     start, pids = marks[0][0], sorted(sampler.series(marks[0][0], end))
     print("### RSS over time (each worker's highest sample in each minute), MiB\n")
     rows = []
-    for minute in range(math.ceil((end - start) / 60)):
-        window = sampler.series(start + 60 * minute, min(end, start + 60 * (minute + 1)))
+    for minute, peaks in enumerate(minute_peaks(sampler, start, end)):
         phase = [label for at, label in marks if at <= start + 60 * minute][-1]
-        rows.append((minute + 1, phase, *(mib(max(window[pid])) if pid in window else "" for pid in pids)))
+        rows.append((minute + 1, phase, *(mib(peaks[pid]) if pid in peaks else "" for pid in pids)))
     table(("minute", "phase at its start", *(f"worker {pid}" for pid in pids)), rows)
     measured = marks[1][0]
     series = sampler.series(measured, end)
@@ -467,7 +466,8 @@ def memory_over_time(sampler: RssSampler, marks: list[tuple[float, str]], end: f
           + " / ".join(f"{mib(series[pid][0])} → {mib(series[pid][-1])}" for pid in pids) + "\n", flush=True)
     third = (end - measured) / 3
     first, last = minute_peaks(sampler, measured, measured + third), minute_peaks(sampler, end - third, end)
-    level = {pid: (statistics.median(first[pid]), statistics.median(last[pid])) for pid in pids}
+    level = {pid: tuple(statistics.median(m[pid] for m in third_peaks if pid in m) for third_peaks in (first, last))
+             for pid in pids}
     growth = max(after / before - 1 for before, after in level.values())
     checks.add("RSS flat: each worker's median per-minute peak in the last third of phases 1-2 within 5 % "
                "of the first third's",
@@ -475,14 +475,11 @@ def memory_over_time(sampler: RssSampler, marks: list[tuple[float, str]], end: f
                + f" ({growth * 100:+.2f} %)", growth < TARGET_GROWTH if judged else None)
 
 
-def minute_peaks(sampler: RssSampler, start: float, end: float) -> dict[int, list[int]]:
-    """Each worker's highest RSS sample in each minute (the last one possibly shorter) of [start, end)."""
-    peaks: dict[int, list[int]] = {}
-    for minute in range(math.ceil((end - start) / 60)):
-        for pid, values in sampler.series(start + 60 * minute, min(end, start + 60 * (minute + 1))).items():
-            if values:
-                peaks.setdefault(pid, []).append(max(values))
-    return peaks
+def minute_peaks(sampler: RssSampler, start: float, end: float) -> list[dict[int, int]]:
+    """For each minute of [start, end) (the last one possibly shorter), each worker's highest RSS sample."""
+    return [{pid: max(values) for pid, values in
+             sampler.series(start + 60 * minute, min(end, start + 60 * (minute + 1))).items() if values}
+            for minute in range(math.ceil((end - start) / 60))]
 
 
 # --- the phases ----------------------------------------------------------------------------------
